@@ -113,7 +113,9 @@ export const deviceIdText = z
   .string()
   .regex(/^[0-9a-f]{16}$/, 'a device id is 16 lowercase hex characters')
   .refine((id) => !id.startsWith('ffff'), 'ids starting ffff are locally managed, never cloud ids');
-export const mcuIdText = z.string().regex(/^(?:[0-9a-f]{16}|[0-9a-f]{24})$/, 'an mcuId is 16 or 24 lowercase hex');
+export const mcuIdText = z
+  .string()
+  .regex(/^(?:[0-9a-f]{16}|[0-9a-f]{24})$/, 'an mcuId is 16 or 24 lowercase hex');
 export const decimalText = (max: number) =>
   z
     .string()
@@ -149,7 +151,9 @@ export const identifyReply = z.object({
   soc: z.string().min(1),
   mcuId: mcuIdText,
   devicePublicKey: base64Bytes(32),
-  deviceId: z.union([z.literal('none'), z.string().regex(/^[0-9a-f]{16}$/)]).transform((v) => (v === 'none' ? null : v)),
+  deviceId: z
+    .union([z.literal('none'), z.string().regex(/^[0-9a-f]{16}$/)])
+    .transform((v) => (v === 'none' ? null : v)),
   cloudPublicKey: base64Bytes(32),
   state: boardStateText,
   networkId: decimalText(MAX_NETWORK_ID),
@@ -173,7 +177,9 @@ export const commitReply = z.object({
 
 export const readbackReply = z.object({
   state: boardStateText,
-  deviceId: z.union([z.literal('none'), z.string().regex(/^[0-9a-f]{16}$/)]).transform((v) => (v === 'none' ? null : v)),
+  deviceId: z
+    .union([z.literal('none'), z.string().regex(/^[0-9a-f]{16}$/)])
+    .transform((v) => (v === 'none' ? null : v)),
   networkId: decimalText(MAX_NETWORK_ID).optional(),
   networkKeyFp: fingerprintText.optional(),
   cloudPublicKey: base64Bytes(32),

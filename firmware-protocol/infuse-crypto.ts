@@ -81,11 +81,21 @@ export function x25519KeyPairFromPrivate(privateKey: Uint8Array): X25519KeyPair 
 
 /** X25519(own private, peer public): the raw 32-byte shared secret. */
 export function x25519SharedSecret(ownPrivateKey: Uint8Array, peerPublicKey: Uint8Array): Buffer {
-  return diffieHellman({ privateKey: privateKeyObject(ownPrivateKey), publicKey: publicKeyObject(peerPublicKey) });
+  return diffieHellman({
+    privateKey: privateKeyObject(ownPrivateKey),
+    publicKey: publicKeyObject(peerPublicKey),
+  });
 }
 
-export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: string | Uint8Array, length = KEY_BYTES): Buffer {
-  return Buffer.from(hkdfSync('sha256', ikm, salt, typeof info === 'string' ? Buffer.from(info) : info, length));
+export function hkdfSha256(
+  ikm: Uint8Array,
+  salt: Uint8Array,
+  info: string | Uint8Array,
+  length = KEY_BYTES,
+): Buffer {
+  return Buffer.from(
+    hkdfSync('sha256', ikm, salt, typeof info === 'string' ? Buffer.from(info) : info, length),
+  );
 }
 
 export function deriveSignKey(sharedSecret: Uint8Array): Buffer {
@@ -109,7 +119,11 @@ export function interfaceKeySalt(gpsDay: number): Buffer {
   return salt;
 }
 
-export function deriveInterfaceKey(sharedSecret: Uint8Array, keyInterface: KeyInterface, gpsDay: number): Buffer {
+export function deriveInterfaceKey(
+  sharedSecret: Uint8Array,
+  keyInterface: KeyInterface,
+  gpsDay: number,
+): Buffer {
   return hkdfSha256(sharedSecret, interfaceKeySalt(gpsDay), keyInterface);
 }
 
@@ -175,7 +189,13 @@ export function challengeResponseAad(
 ): Buffer {
   const networkIdLe = Buffer.alloc(4);
   networkIdLe.writeUInt32LE(networkId >>> 0);
-  return Buffer.concat([cloudPublicKey, devicePublicKey, networkIdLe, challenge, Buffer.from([challengeResponseType])]);
+  return Buffer.concat([
+    cloudPublicKey,
+    devicePublicKey,
+    networkIdLe,
+    challenge,
+    Buffer.from([challengeResponseType]),
+  ]);
 }
 
 export interface SealChallengeInput {
@@ -234,8 +254,12 @@ export type OpenChallengeResult =
  * What the cloud does with a security state: recompute the sign key from its own private key and the device's
  * public key, open the sealed response, and check that it answers the challenge it claims to answer.
  */
-export function openChallengeResponse(state: SecurityStateBytes, cloudPrivateKey: Uint8Array): OpenChallengeResult {
-  if (state.challengeResponseType !== CHALLENGE_RESPONSE_TYPE_SEALED) return { ok: false, reason: 'unsupported-type' };
+export function openChallengeResponse(
+  state: SecurityStateBytes,
+  cloudPrivateKey: Uint8Array,
+): OpenChallengeResult {
+  if (state.challengeResponseType !== CHALLENGE_RESPONSE_TYPE_SEALED)
+    return { ok: false, reason: 'unsupported-type' };
   const plaintextLength = CHALLENGE_BYTES + HARDWARE_ID_BYTES + DEVICE_ID_BYTES;
   if (
     state.challengeResponse.length !== AEAD_NONCE_BYTES + plaintextLength + AEAD_TAG_BYTES ||
@@ -313,7 +337,11 @@ export function securityStateFromJson(state: SecurityStateJson): SecurityStateBy
  */
 export function verifyProof(key: Uint8Array, nonce: Uint8Array, deviceId: string): Buffer {
   expectLength('verify nonce', nonce, VERIFY_NONCE_BYTES);
-  return createHmac('sha256', key).update(VERIFY_LABEL).update(nonce).update(deviceIdBytes(deviceId)).digest();
+  return createHmac('sha256', key)
+    .update(VERIFY_LABEL)
+    .update(nonce)
+    .update(deviceIdBytes(deviceId))
+    .digest();
 }
 
 export function proofsEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -71,16 +71,19 @@ function formatFields(fields: FrameFields): string {
 function frameBody(frame: Frame): string {
   switch (frame.kind) {
     case 'request':
-      if (!WORD_PATTERN.test(frame.command)) throw new FrameEncodingError(`command "${frame.command}" is not allowed`);
+      if (!WORD_PATTERN.test(frame.command))
+        throw new FrameEncodingError(`command "${frame.command}" is not allowed`);
       if (frame.id === EVENT_FRAME_ID) throw new FrameEncodingError('request id 0000 is reserved for events');
       return `${STATION_MARKER} ${formatId(frame.id)} ${frame.command}${formatFields(frame.fields)}`;
     case 'ok':
       return `${BOARD_MARKER} ${formatId(frame.id)} OK${formatFields(frame.fields)}`;
     case 'error':
-      if (!WORD_PATTERN.test(frame.code)) throw new FrameEncodingError(`error code "${frame.code}" is not allowed`);
+      if (!WORD_PATTERN.test(frame.code))
+        throw new FrameEncodingError(`error code "${frame.code}" is not allowed`);
       return `${BOARD_MARKER} ${formatId(frame.id)} ERR ${frame.code}${formatFields(frame.fields)}`;
     case 'event':
-      if (!EVENT_NAME_PATTERN.test(frame.name)) throw new FrameEncodingError(`event "${frame.name}" is not allowed`);
+      if (!EVENT_NAME_PATTERN.test(frame.name))
+        throw new FrameEncodingError(`event "${frame.name}" is not allowed`);
       return `${BOARD_MARKER} ${formatId(EVENT_FRAME_ID)} EVT ${frame.name}${formatFields(frame.fields)}`;
   }
 }
@@ -93,7 +96,9 @@ export function encodeFrame(frame: Frame): string {
   const body = frameBody(frame);
   const line = `${body} *${crc32Hex(body)}`;
   if (Buffer.byteLength(line) > MAX_LINE_BYTES) {
-    throw new FrameEncodingError(`frame is ${Buffer.byteLength(line)} bytes, over the ${MAX_LINE_BYTES}-byte line limit`);
+    throw new FrameEncodingError(
+      `frame is ${Buffer.byteLength(line)} bytes, over the ${MAX_LINE_BYTES}-byte line limit`,
+    );
   }
   return line + '\n';
 }

@@ -37,7 +37,8 @@ export function decodeFieldValue(encoded: string): string | undefined {
   }
   const decoded = Buffer.from(bytes).toString('utf8');
   // A lone or truncated UTF-8 sequence decodes to U+FFFD; refuse rather than silently change the value.
-  if (decoded.includes('\uFFFD') && !Buffer.from(decoded, 'utf8').equals(Buffer.from(bytes))) return undefined;
+  if (decoded.includes('\uFFFD') && !Buffer.from(decoded, 'utf8').equals(Buffer.from(bytes)))
+    return undefined;
   return decoded;
 }
 

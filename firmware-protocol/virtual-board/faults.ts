@@ -1,0 +1,106 @@
+/**
+ * Fault knobs of a virtual board (PROTOCOL.md appendix B). A fault is written `kind[@COMMAND][=value][xN]`:
+ * `drop-reply@COMMIT`, `delay-reply@VERIFY=3000`, `corrupt-crc x2`, `unplug@COMMIT=after`. Without `@COMMAND` it
+ * applies to every command; without `xN` it never wears off.
+ */
+import { COMMAND_NAMES, type CommandName } from '../commands';
+
+export const FAULT_KINDS = {
+  'drop-reply': 'Act on the command but send no reply.',
+  'delay-reply': 'Wait `value` ms (default 3000) before replying.',
+  'corrupt-crc': 'Send the reply with a wrong CRC.',
+  garbage: 'Send a burst of line noise (random bytes, no frame) before the reply.',
+  'wrong-version': 'Answer HELLO with protocol version `value` (default 99) whatever the station offered.',
+  'storage-fail':
+    'Fail the flash write of COMMIT, LOCK or FACTORY-RESET with ERR STORAGE; flash is unchanged.',
+  busy: 'Answer ERR BUSY retryAfterMs=`value` (default 50) without acting.',
+  unplug:
+    'Lose power on the command: `before` (default) acting, or `after` acting but before replying. The port ' +
+    'disappears and the board comes back after its replug delay.',
+} as const;
+export type FaultKind = keyof typeof FAULT_KINDS;
+
+export interface FaultRule {
+  kind: FaultKind;
+  /** Only this command triggers it; undefined = any command. */
+  command?: CommandName;
+  value?: string;
+  /** How many more times it fires; undefined = forever. */
+  remaining?: number;
+}
+
+const FAULT_PATTERN =
+  /^(?<kind>[a-z-]+)(?:@(?<command>[A-Z-]+))?(?:=(?<value>[A-Za-z0-9.+-]+))?(?:\s*x(?<times>[1-9][0-9]*))?$/;
+
+export type ParsedFault = { ok: true; rule: FaultRule } | { ok: false; message: string };
+
+export function parseFault(spec: string): ParsedFault {
+  const match = FAULT_PATTERN.exec(spec.trim());
+  const kinds = Object.keys(FAULT_KINDS).join(', ');
+  if (!match?.groups) {
+    return {
+      ok: false,
+      message: `fault "${spec}" is not of the form kind[@COMMAND][=value][xN] (kinds: ${kinds})`,
+    };
+  }
+  const { kind, command, value, times } = match.groups;
+  if (!kind || !Object.hasOwn(FAULT_KINDS, kind)) {
+    return { ok: false, message: `fault "${spec}": unknown kind "${kind}" (kinds: ${kinds})` };
+  }
+  if (command !== undefined && !(COMMAND_NAMES as readonly string[]).includes(command)) {
+    return {
+      ok: false,
+      message: `fault "${spec}": unknown command "${command}" (commands: ${COMMAND_NAMES.join(', ')})`,
+    };
+  }
+  const rule: FaultRule = { kind: kind as FaultKind };
+  if (command !== undefined) rule.command = command as CommandName;
+  if (value !== undefined) rule.value = value;
+  if (times !== undefined) rule.remaining = Number(times);
+  if (rule.kind === 'unplug' && value !== undefined && value !== 'before' && value !== 'after') {
+    return { ok: false, message: `fault "${spec}": unplug takes =before or =after` };
+  }
+  if (
+    ['delay-reply', 'busy', 'wrong-version'].includes(rule.kind) &&
+    value !== undefined &&
+    !/^\d+$/.test(value)
+  ) {
+    return { ok: false, message: `fault "${spec}": ${rule.kind} takes a whole number` };
+  }
+  return { ok: true, rule };
+}
+
+/** The faults armed on one board; firing one consumes a use of it. */
+export class FaultSet {
+  private rules: FaultRule[] = [];
+
+  constructor(rules: FaultRule[] = []) {
+    for (const rule of rules) this.add(rule);
+  }
+
+  add(rule: FaultRule): void {
+    this.rules.push({ ...rule });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  list(): readonly FaultRule[] {
+    return this.rules;
+  }
+
+  /** The first armed rule of `kind` that matches `command`, consumed; undefined when none fires. */
+  take(kind: FaultKind, command: CommandName): FaultRule | undefined {
+    const index = this.rules.findIndex(
+      (r) => r.kind === kind && (r.command === undefined || r.command === command),
+    );
+    if (index < 0) return undefined;
+    const rule = this.rules[index]!;
+    if (rule.remaining !== undefined) {
+      rule.remaining -= 1;
+      if (rule.remaining <= 0) this.rules.splice(index, 1);
+    }
+    return rule;
+  }
+}
