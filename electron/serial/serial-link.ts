@@ -4,6 +4,7 @@
  * Requests are stop-and-wait: one frame in flight, matched to its reply by id (PROTOCOL.md "Framing").
  */
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import {
   COMMAND_POLICIES,
@@ -83,6 +84,9 @@ const ANSI_ESCAPES = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f]/g;
 
+/** How often an open port checks that its device node still exists. */
+const VANISH_POLL_MS = 100;
+
 export function cleanLogText(text: string): string {
   return text.replace(ANSI_ESCAPES, '').replace(CONTROL_CHARS, '\uFFFD');
 }
@@ -95,6 +99,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private inFlight: InFlight | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closedWith: SerialLinkError | undefined;
+  private closing = false;
+  private vanishWatch: NodeJS.Timeout | undefined;
 
   private constructor(port: SerialPort, options: SerialLinkOptions) {
     super();
@@ -109,9 +115,24 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const lines = new LineSplitterStream(MAX_LINE_BYTES);
     port.pipe(lines);
     lines.on('data', (line: SplitLine) => this.onLine(line));
-    port.on('close', (error: (Error & { disconnected?: boolean }) | null) => this.onPortClosed(error));
+    port.on('close', () => this.onPortClosed());
     // Errors after open (a failed write on a vanished port) also end in 'close'; keep them from crashing the host.
     port.on('error', () => undefined);
+    // A hung-up tty can make every read return 0 bytes, which serialport retries forever without reporting a
+    // disconnect (seen with PTYs; USB CDC-ACM hangs up the same way). The device node vanishing is the reliable
+    // sign on Linux and macOS, so watch for it too.
+    if (process.platform !== 'win32') {
+      this.vanishWatch = setInterval(() => {
+        if (!existsSync(this.path)) void this.portVanished();
+      }, VANISH_POLL_MS);
+      this.vanishWatch.unref();
+    }
+  }
+
+  private async portVanished(): Promise<void> {
+    clearInterval(this.vanishWatch);
+    this.onPortClosed();
+    if (this.port.isOpen) await new Promise<void>((resolve) => this.port.close(() => resolve()));
   }
 
   /** Open the port and attach the reader. Rejects with PORT_NOT_FOUND / PORT_PERMISSION / PORT_BUSY / PORT_OPEN_FAILED. */
@@ -147,6 +168,8 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.vanishWatch);
     if (!this.port.isOpen) return;
     await new Promise<void>((resolve) => this.port.close(() => resolve()));
   }
@@ -331,8 +354,14 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     );
   }
 
-  private onPortClosed(error: (Error & { disconnected?: boolean }) | null): void {
-    const disconnected = error?.disconnected === true;
+  /**
+   * Any close the station did not ask for is an unplug. serialport reports one as a plain stream 'close' (after a
+   * failed write) and/or a 'close' carrying a DisconnectedError, in either order; only the first counts.
+   */
+  private onPortClosed(): void {
+    clearInterval(this.vanishWatch);
+    if (this.closedWith) return;
+    const disconnected = !this.closing;
     const reason = disconnected
       ? new SerialLinkError(
           'DISCONNECTED',

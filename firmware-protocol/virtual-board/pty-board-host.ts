@@ -47,8 +47,9 @@ export class PtyBoardHost {
     this.listeners.add(listener);
   }
 
+  /** True from the moment the station's port exists until an unplug starts removing it. */
   get plugged(): boolean {
-    return this.pair?.alive ?? false;
+    return this.pair !== undefined && this.pair.alive;
   }
 
   async start(): Promise<void> {
@@ -68,9 +69,10 @@ export class PtyBoardHost {
     const port = this.port;
     this.port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
-    const wasPlugged = this.pair !== undefined;
-    await this.pair?.close();
+    const pair = this.pair;
     this.pair = undefined;
+    await pair?.close();
+    const wasPlugged = pair !== undefined;
     if (wasPlugged && !this.stopped) for (const listener of this.listeners) listener('unplugged');
   }
 
