@@ -146,7 +146,7 @@ function issueProblems(issue: z.core.$ZodIssue, root: unknown): ConfigProblem[] 
       return [
         {
           path: jsonPath(path),
-          problem: actual === undefined ? `is required; ${allowed}` : `must be ${allowed}`,
+          problem: actual === undefined ? `is required; must be ${allowed}` : `must be ${allowed}`,
           example: example(),
         },
       ];

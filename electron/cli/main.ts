@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printError } from './cli-output';
+import { registerConfigCommands } from './commands/config';
+import { registerSecretCommands } from './commands/secret';
 
 /** Each capability adds its commands here; the registrars live in ./commands, one file per command group. */
-const registrars: Array<(program: Command) => void> = [];
+const registrars: Array<(program: Command) => void> = [registerConfigCommands, registerSecretCommands];
 
 export function buildProgram(): Command {
   const program = new Command('station')
