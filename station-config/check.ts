@@ -652,32 +652,44 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
   });
 }
 
-/** Orders problems as their values appear in the file; a missing value sorts right after its parent's place. */
+/**
+ * Orders problems as their values appear in the file. A problem about a missing value sorts at the end of its
+ * parent object (where one would add it), keeping the schema's order among siblings.
+ */
 function inDocumentOrder(problems: ConfigProblem[], root: unknown): ConfigProblem[] {
-  const order = new Map<string, number>();
-  const stack: Array<{ value: unknown; path: PathKey[] }> = [{ value: root, path: [] }];
-  const visit: Array<{ value: unknown; path: PathKey[] }> = [];
-  // Pre-order walk (children pushed in reverse so they pop in document order).
+  const start = new Map<string, number>();
+  const end = new Map<string, number>();
+  let counter = 0;
+  // Iterative pre-order walk; an "exit" marker records the index of a node's last descendant.
+  const stack: Array<{ value: unknown; path: PathKey[]; exit?: string }> = [{ value: root, path: [] }];
   while (stack.length > 0) {
     const item = stack.pop()!;
-    visit.push(item);
+    if (item.exit !== undefined) {
+      end.set(item.exit, counter - 1);
+      continue;
+    }
+    const key = jsonPath(item.path);
+    start.set(key, counter++);
+    stack.push({ value: undefined, path: item.path, exit: key });
     if (item.path.length >= MAX_WALK_DEPTH) continue;
     const children: Array<{ value: unknown; path: PathKey[] }> = [];
     if (Array.isArray(item.value))
       item.value.forEach((v, i) => children.push({ value: v, path: [...item.path, i] }));
-    else if (isRecord(item.value))
+    else if (isRecord(item.value)) {
       for (const [k, v] of Object.entries(item.value)) children.push({ value: v, path: [...item.path, k] });
+    }
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }
-  visit.forEach((item, i) => order.set(jsonPath(item.path), i));
   const rank = (path: string): number => {
+    const found = start.get(path);
+    if (found !== undefined) return found;
     let p = path;
     for (;;) {
-      const found = order.get(p);
-      if (found !== undefined) return found + (p === path ? 0 : 0.5);
       const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
-      if (cut <= 0) return 0.5;
+      if (cut <= 0) return counter;
       p = p.slice(0, cut);
+      const parentEnd = end.get(p);
+      if (parentEnd !== undefined) return parentEnd + 0.5;
     }
   };
   return problems
