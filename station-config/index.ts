@@ -12,3 +12,4 @@ export {
 export * from './load';
 export * from './effective';
 export * from './recipes';
+export * from './scanning';

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import { checkStationConfig, jsonPath, type CheckResult, type ConfigProblem } from './check';
+import { checkStationConfig, formatProblem, jsonPath, type CheckResult, type ConfigProblem } from './check';
 import type { StationConfig } from './schema';
 
 /** The built-in default: a sandbox station with its own backend and virtual boards. */
@@ -126,6 +126,19 @@ export function loadStationConfig(file?: string, env: NodeJS.ProcessEnv = proces
     return { ok: false, source, reason: 'invalid', problems: checked.result.problems };
   const config = checked.result.config;
   return { ok: true, source, config, paths: resolveStationPaths(config, dirname(source.path)) };
+}
+
+/**
+ * The lines the app shows (and the CLI prints) when it refuses a config: the reason, then every problem.
+ * Kept here so both hosts say exactly the same thing.
+ */
+export function describeLoadFailure(result: Extract<LoadResult, { ok: false }>): string[] {
+  if (result.reason === 'unreadable') return [result.message];
+  const count = result.problems.length;
+  return [
+    `${count} problem${count === 1 ? '' : 's'} in ${result.source.path}; the station will not provision with this config`,
+    ...result.problems.map((problem) => `  ${formatProblem(problem)}`),
+  ];
 }
 
 /** dataDir against the config file's folder ("~/" is home); databaseFile and logDir against dataDir. */

@@ -12,6 +12,7 @@ import {
   STATION_CONFIG_ENV,
   type ConfigProblem,
 } from '../../../station-config/index';
+import { EnvFileSecretStore } from '../../secrets/index';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson } from '../cli-output';
 
 function chosenFile(file: string | undefined): string {
@@ -55,15 +56,36 @@ export function registerConfigCommands(program: Command): void {
     .command('effective')
     .description('print the effective config (defaults filled in, secret references masked) and its SHA-256')
     .argument('[file]', `config file; default $${STATION_CONFIG_ENV}, else the sandbox`)
-    .action((file: string | undefined) => {
+    .option('--secrets-dir <dir>', 'secrets directory, for the fingerprints of the referenced secrets')
+    .action(async (file: string | undefined, options: { secretsDir?: string }) => {
       const loaded = loadStationConfig(file);
       if (!loaded.ok) {
         if (loaded.reason === 'unreadable') throw new CliError(loaded.message, EXIT_USAGE);
+        process.stdout.write(`${loaded.source.path}:\n`);
+        for (const problem of loaded.problems) process.stdout.write(`  ${formatProblem(problem)}\n`);
         throw invalid(loaded.source.path, loaded.problems);
       }
-      const effective = effectiveConfig(loaded.config);
-      printJson({ source: loaded.source, sha256: effective.sha256, config: effective.config }, true);
+      const effective = effectiveConfig(loaded.config, await fingerprints(options.secretsDir));
+      printJson(
+        {
+          source: loaded.source,
+          sha256: effective.sha256,
+          secrets: effective.secrets,
+          config: effective.config,
+        },
+        true,
+      );
     });
+}
+
+/** Fingerprints of the secrets the CLI store holds; an unusable store only means unknown fingerprints here. */
+async function fingerprints(secretsDir: string | undefined): Promise<Record<string, string | null>> {
+  try {
+    const statuses = await new EnvFileSecretStore({ dir: secretsDir }).list();
+    return Object.fromEntries(statuses.map((s) => [s.name, s.fingerprint]));
+  } catch {
+    return {};
+  }
 }
 
 function invalid(path: string, problems: readonly ConfigProblem[]): CliError {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkConfigFile,
   checkConfigText,
+  describeLoadFailure,
   formatProblem,
   loadStationConfig,
   resolveStationPaths,
@@ -127,5 +128,22 @@ describe('loadStationConfig', () => {
     });
     config.station.dataDir = '~/station';
     expect(resolveStationPaths(config, '/etc/station', '/home/op').dataDir).toBe('/home/op/station');
+  });
+});
+
+describe('describeLoadFailure', () => {
+  it('gives the lines the app shows, the same as the CLI', () => {
+    const path = write('refused.json', JSON.stringify({ ...production(), environment: 'prod' }));
+    const loaded = loadStationConfig(path, {});
+    if (loaded.ok) throw new Error('expected a refusal');
+    expect(describeLoadFailure(loaded)).toEqual([
+      `1 problem in ${path}; the station will not provision with this config`,
+      '  $.environment: must be one of "production", "sandbox" (e.g. "production")',
+    ]);
+    const missing = loadStationConfig(join(dir, 'gone.json'), {});
+    if (missing.ok) throw new Error('expected a refusal');
+    expect(describeLoadFailure(missing)).toEqual([
+      `cannot read config file ${join(dir, 'gone.json')}: no such file`,
+    ]);
   });
 });
