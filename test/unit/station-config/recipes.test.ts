@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isFirmwareAllowed, mcuIdForBackend, usbIdEquals } from '../../../station-config/index';
+import {
+  isDefaultNetwork,
+  isFirmwareAllowed,
+  mcuIdForBackend,
+  usbIdEquals,
+} from '../../../station-config/index';
 
 describe('recipe rules', () => {
   it('firmware: semver ranges and exact strings', () => {
@@ -22,5 +27,15 @@ describe('recipe rules', () => {
   it('USB ids compare case-insensitively', () => {
     expect(usbIdEquals('c00a', 'C00A')).toBe(true);
     expect(usbIdEquals(undefined, 'C00A')).toBe(false);
+  });
+});
+
+describe('default network', () => {
+  it('is id 0 or the public key 00..1f under any id', () => {
+    expect(isDefaultNetwork(0, undefined)).toBe(true);
+    expect(
+      isDefaultNetwork(4660, Buffer.from('AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=', 'base64')),
+    ).toBe(true);
+    expect(isDefaultNetwork(4660, Buffer.alloc(32, 7))).toBe(false);
   });
 });
