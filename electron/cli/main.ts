@@ -1,10 +1,17 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printError } from './cli-output';
 import { registerBoardCommands } from './commands/board';
+import { registerConfigCommands } from './commands/config';
+import { registerSecretCommands } from './commands/secret';
 import { registerSimCommands } from './commands/sim';
 
 /** Each capability adds its commands here; the registrars live in ./commands, one file per command group. */
-const registrars: Array<(program: Command) => void> = [registerBoardCommands, registerSimCommands];
+const registrars: Array<(program: Command) => void> = [
+  registerBoardCommands,
+  registerSimCommands,
+  registerConfigCommands,
+  registerSecretCommands,
+];
 
 export function buildProgram(): Command {
   const program = new Command('station')

@@ -1,0 +1,156 @@
+/**
+ * `station secret set NAME` (value from standard input only) and `station secret status`: manage the headless
+ * station's secrets without ever printing one. Values never come from argv: they would stay in shell history and
+ * be visible to every user in the process list.
+ */
+import type { Command } from 'commander';
+import {
+  EnvFileSecretStore,
+  normaliseSecretValue,
+  SecretStoreError,
+  SecretValue,
+  secretEnvVar,
+  type SecretStatus,
+} from '../../secrets/index';
+import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printProgress } from '../cli-output';
+
+/** API keys are a few hundred bytes; a megabyte on stdin is the wrong input. */
+const MAX_SECRET_BYTES = 64 * 1024;
+
+export function registerSecretCommands(program: Command): void {
+  const secret = program
+    .command('secret')
+    .description('store secrets and show which exist (never their values)');
+
+  secret
+    .command('set')
+    .description('store a secret, read from standard input (pipe it; a terminal prompts without echo)')
+    .argument('<name>', 'secret name, e.g. backend-api-key')
+    .argument('[value...]')
+    // Unknown options land in [value...] instead of a commander error that would echo them (e.g. --key=SECRET).
+    .allowUnknownOption()
+    .option(
+      '--secrets-dir <dir>',
+      'secrets directory (default $STATION_SECRETS_DIR, else ~/.config/infuse-station/secrets)',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, value: string[], options: { secretsDir?: string; json?: boolean }) => {
+      if (value.length > 0) {
+        throw new CliError(
+          `secret values are not taken from the command line (shell history and the process list would keep them); ` +
+            `pipe the value instead: printf '%s' "$VALUE" | station secret set ${name}`,
+          EXIT_USAGE,
+        );
+      }
+      const store = new EnvFileSecretStore({ dir: options.secretsDir });
+      const raw = process.stdin.isTTY
+        ? await promptHidden(`value for ${name} (not echoed): `)
+        : await readStdin();
+      try {
+        const normalised = normaliseSecretValue(name, raw);
+        await store.set(name, normalised);
+        const fingerprint = new SecretValue(name, normalised).fingerprint;
+        const location = store.filePath(name);
+        if (options.json) printJson({ name, location, fingerprint });
+        else process.stdout.write(`stored ${name} in ${location} (fingerprint ${fingerprint})\n`);
+        if (store.envOverrides(name)) {
+          printProgress(
+            `note: ${secretEnvVar(name)} is set in this environment and takes precedence over the file`,
+          );
+        }
+      } catch (error) {
+        throw asCliError(error);
+      }
+    });
+
+  secret
+    .command('status')
+    .description('list each known secret, where it comes from (env, file, missing) and its fingerprint')
+    .option(
+      '--secrets-dir <dir>',
+      'secrets directory (default $STATION_SECRETS_DIR, else ~/.config/infuse-station/secrets)',
+    )
+    .option('--json', 'print {"secretsDir", "secrets"} as JSON')
+    .action(async (options: { secretsDir?: string; json?: boolean }) => {
+      const store = new EnvFileSecretStore({ dir: options.secretsDir });
+      let statuses: SecretStatus[];
+      try {
+        statuses = await store.list();
+      } catch (error) {
+        throw asCliError(error);
+      }
+      if (options.json) {
+        printJson({ secretsDir: store.dir, secrets: statuses });
+      } else {
+        process.stdout.write(`secrets directory: ${store.dir}\n`);
+        for (const s of statuses) {
+          const where = s.location ? `  ${s.location}` : '';
+          const fingerprint = s.fingerprint ? `  fingerprint ${s.fingerprint}` : '';
+          process.stdout.write(`${s.name}  ${s.source}${where}${fingerprint}\n`);
+          if (s.problem) process.stdout.write(`  unusable: ${s.problem}\n`);
+        }
+      }
+      const unusable = statuses.filter((s) => s.problem);
+      if (unusable.length > 0) {
+        throw new CliError(
+          `${unusable.length} secret(s) unusable: ${unusable.map((s) => s.name).join(', ')}`,
+          EXIT_FAILURE,
+        );
+      }
+    });
+}
+
+function asCliError(error: unknown): unknown {
+  return error instanceof SecretStoreError ? new CliError(error.message, EXIT_FAILURE) : error;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_SECRET_BYTES)
+      throw new CliError(
+        `standard input is larger than ${MAX_SECRET_BYTES} bytes; not a secret value`,
+        EXIT_USAGE,
+      );
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads one line from the terminal with echo off (raw mode), so the key never shows on screen. */
+function promptHidden(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          finish();
+          resolve(value);
+          return;
+        }
+        if (ch === '\u0003') {
+          finish();
+          reject(new CliError('cancelled; nothing stored', EXIT_FAILURE));
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

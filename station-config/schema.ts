@@ -1,0 +1,523 @@
+/**
+ * The station config schema: the structure of one station's config file, as zod 4 schemas with a description and
+ * an example on every field. The examples feed three readers: editors (through the generated JSON Schema), the
+ * checker (every problem it reports shows "an example of what is right" taken from here) and the production
+ * template. Rules that span several fields, and the production policy, live in check.ts: zod skips an object's
+ * refinements when any of its fields is wrong, and the checker must report every problem at once.
+ */
+import { z } from 'zod';
+import {
+  DEFAULT_BAUD_RATE,
+  KEY_INTERFACES,
+  MAX_NETWORK_ID,
+  SOC_MCU_ID_HEX_LENGTH,
+} from '../firmware-protocol/index';
+import { validRange } from 'semver';
+
+export const CONFIG_VERSION = 1;
+
+/** SoC names as the Infuse cloud knows them (infuse-facts "Identity"). */
+export const KNOWN_SOCS = Object.keys(SOC_MCU_ID_HEX_LENGTH) as [string, ...string[]];
+
+/**
+ * Secrets a config may reference by name. The config never holds a value: the station reads it from its secret
+ * store. Network keys that are kept on the station (rather than fetched from the backend) use the
+ * `network-key-<label>` family, so one station can serve recipes with different networks.
+ */
+export const FIXED_SECRET_NAMES = ['backend-api-key'] as const;
+export const NETWORK_KEY_SECRET_PATTERN = /^network-key-[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+export function isSecretName(name: string): boolean {
+  return (FIXED_SECRET_NAMES as readonly string[]).includes(name) || NETWORK_KEY_SECRET_PATTERN.test(name);
+}
+
+/** Fields a scanned label can fill; named groups of the scanning patterns must be among these. */
+export const SCAN_FIELDS = [
+  'serialNumber',
+  'workOrder',
+  'productCode',
+  'hardwareRevision',
+  'batchCode',
+  'macAddress',
+  'imei',
+  'customerReference',
+] as const;
+export type ScanField = (typeof SCAN_FIELDS)[number];
+
+/** Station fields a metadata value may copy (`station:<field>`). */
+export const STATION_METADATA_FIELDS = ['id', 'name', 'line', 'site'] as const;
+
+export const MQTT_TTL_MIN_SECONDS = 60;
+export const MQTT_TTL_MAX_SECONDS = 86400;
+
+// Every field carries a description (shown by editors) and one example (shown by the checker next to a problem).
+function doc<T extends z.ZodType>(schema: T, description: string, example: unknown): T {
+  return schema.meta({ description, examples: [example] });
+}
+
+const slug = (what: string) =>
+  z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9._-]{0,63}$/,
+      `${what} must be 1 to 64 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+const text = (max: number) => z.string().trim().min(1).max(max);
+const uuid = z.uuid({ error: 'must be a UUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6' });
+
+function isTimeZone(name: string): boolean {
+  try {
+    // Intl knows the IANA database the runtime ships; a name it rejects would fail at every timestamp.
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const hex4 = z.string().regex(/^[0-9a-fA-F]{4}$/, 'must be 4 hex digits without "0x", as lsusb shows it');
+
+// ---- station --------------------------------------------------------------------------------------------
+
+export const stationSection = doc(
+  z.strictObject({
+    id: doc(slug('a station id'), 'Stable id of this station; recorded on every unit.', 'line1-station2'),
+    name: doc(text(100), 'Name operators and reports show.', 'Line 1 / Station 2'),
+    line: doc(text(100), 'Production line the station stands on.', 'Line 1').optional(),
+    site: doc(text(100), 'Factory or site.', 'Acme Shenzhen').optional(),
+    timezone: doc(
+      z.string().refine(isTimeZone, 'must be an IANA time zone name'),
+      'IANA time zone used for shift and batch reports (timestamps are stored in UTC).',
+      'Europe/Berlin',
+    ),
+    dataDir: doc(
+      text(4096),
+      'Folder for the station data. Relative paths resolve against the config file folder; "~/" is the home folder.',
+      '/var/lib/infuse-station',
+    ),
+    databaseFile: doc(
+      text(4096),
+      'SQLite file of the audit trail; relative to dataDir.',
+      'station.sqlite',
+    ).default('station.sqlite'),
+    logDir: doc(text(4096), 'Folder of the daily log files; relative to dataDir.', 'logs').default('logs'),
+  }),
+  'Who and where this station is, and where its data lives.',
+  {
+    id: 'line1-station2',
+    name: 'Line 1 / Station 2',
+    timezone: 'Europe/Berlin',
+    dataDir: '/var/lib/infuse-station',
+  },
+);
+
+// ---- backend --------------------------------------------------------------------------------------------
+
+const secretReference = z
+  .string()
+  .refine(
+    isSecretName,
+    `must name a secret the station knows: ${FIXED_SECRET_NAMES.join(', ')} or network-key-<label>`,
+  );
+
+const callBudget = {
+  timeoutMs: doc(
+    z.number().int().min(1000).max(120_000),
+    'Timeout of one backend request in milliseconds.',
+    15000,
+  ).default(15000),
+  retries: doc(
+    z.number().int().min(0).max(10),
+    'Retries of an idempotent request after a timeout or a 5xx answer.',
+    3,
+  ).default(3),
+  concurrency: doc(z.number().int().min(1).max(32), 'Most backend requests in flight at once.', 4).default(4),
+};
+
+export const AUTH_MODES = ['x-api-key-bearer', 'authorization-bearer', 'authorization-apikey'] as const;
+
+export const backendSection = doc(
+  z.discriminatedUnion('mode', [
+    z.strictObject({
+      mode: doc(z.literal('sandbox'), 'Start the built-in sandbox backend; no URL or key needed.', 'sandbox'),
+      ...callBudget,
+    }),
+    z.strictObject({
+      mode: doc(z.literal('remote'), 'Use the Infuse cloud or a customer proxy.', 'remote'),
+      baseUrl: doc(
+        z.string().refine(isHttpUrl, 'must be an absolute http(s) URL without query, fragment or user name'),
+        'Backend base URL: the Infuse cloud or a customer proxy (a path prefix is allowed).',
+        'https://api.infuse-iot.com',
+      ),
+      authMode: doc(
+        z.enum(AUTH_MODES),
+        'How the API key is sent: "x-api-key-bearer" (x-api-key: Bearer <key>, JWT-style keys starting "ey"), ' +
+          '"authorization-apikey" (Authorization: ApiKey <key>, IAM keys starting "ik"), ' +
+          'or "authorization-bearer" (Authorization: Bearer <key>).',
+        'x-api-key-bearer',
+      ),
+      apiKeySecret: doc(
+        secretReference,
+        'Name of the API key in the secret store (never the key itself).',
+        'backend-api-key',
+      ).default('backend-api-key'),
+      ...callBudget,
+    }),
+  ]),
+  'The provisioning backend.',
+  { mode: 'remote', baseUrl: 'https://api.infuse-iot.com', authMode: 'x-api-key-bearer' },
+);
+
+export function isHttpUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (
+    (url.protocol === 'https:' || url.protocol === 'http:') &&
+    url.search === '' &&
+    url.hash === '' &&
+    url.username === '' &&
+    url.password === ''
+  );
+}
+
+// ---- slots ----------------------------------------------------------------------------------------------
+
+export const usbFilter = doc(
+  z.strictObject({
+    vendorId: doc(hex4, 'USB vendor id (hex, compared case-insensitively).', '1915'),
+    productId: doc(hex4, 'USB product id (hex, compared case-insensitively).', 'c00a'),
+    serialNumber: doc(
+      text(128),
+      'Only the adapter with this USB serial number (optional).',
+      '000683123456',
+    ).optional(),
+  }),
+  'A USB filter: a port whose adapter matches is a slot, found again when it is plugged in.',
+  { vendorId: '1915', productId: 'c00a' },
+);
+
+export const slotsSection = doc(
+  z.strictObject({
+    discovery: doc(
+      z.strictObject({
+        ports: doc(z.array(text(4096)), 'Explicit serial port paths, one slot each.', [
+          '/dev/serial/by-id/usb-SEGGER_J-Link_000683123456-if00',
+        ]).default([]),
+        usb: doc(z.array(usbFilter), 'USB filters; matching ports come and go with hot-plug.', [
+          { vendorId: '1915', productId: 'c00a' },
+        ]).default([]),
+      }),
+      'How boards are found: explicit ports, USB filters, or both.',
+      { usb: [{ vendorId: '1915', productId: 'c00a' }] },
+    ).default({ ports: [], usb: [] }),
+    baudRate: doc(z.number().int().min(1200).max(4_000_000), 'Serial baud rate.', DEFAULT_BAUD_RATE).default(
+      DEFAULT_BAUD_RATE,
+    ),
+    maxConcurrent: doc(z.number().int().min(1).max(32), 'Most slots provisioning at once.', 4).default(4),
+    start: doc(
+      z.enum(['on-plug', 'on-scan']),
+      '"on-plug" starts a slot when a board appears; "on-scan" waits for its label to be scanned.',
+      'on-plug',
+    ).default('on-plug'),
+    virtualBoards: doc(
+      z.strictObject({
+        count: doc(z.number().int().min(1).max(16), 'How many virtual boards.', 2).default(2),
+        soc: doc(z.enum(KNOWN_SOCS), 'SoC the virtual boards report.', 'nRF52840').default('nRF52840'),
+      }),
+      'Sandbox only: virtual boards on PTY pairs instead of hardware.',
+      { count: 2, soc: 'nRF52840' },
+    ).optional(),
+  }),
+  'Slots: where boards are plugged in and how provisioning starts.',
+  { discovery: { usb: [{ vendorId: '1915', productId: 'c00a' }] }, start: 'on-plug' },
+);
+
+// ---- recipes --------------------------------------------------------------------------------------------
+
+const byIdOrName = (what: string, exampleName: string) =>
+  z
+    .strictObject({
+      id: doc(uuid, `Id of the ${what}.`, '3fa85f64-5717-4562-b3fc-2c963f66afa6').optional(),
+      name: doc(text(200), `Name of the ${what}, looked up on the backend.`, exampleName).optional(),
+    })
+    .refine((value) => (value.id === undefined) !== (value.name === undefined), {
+      message: `give exactly one of "id" or "name" of the ${what}`,
+    });
+
+export const networkSection = doc(
+  z
+    .strictObject({
+      id: doc(
+        z.number().int().min(0).max(MAX_NETWORK_ID),
+        'An existing network by its 24-bit network id.',
+        4660,
+      ).optional(),
+      keySecret: doc(
+        secretReference,
+        'Take the network key from this station secret instead of the backend (optional).',
+        'network-key-line-1',
+      ).optional(),
+      create: doc(
+        z.literal(true),
+        'Create the network by name on first use (the backend makes its key), or reuse it when it exists.',
+        true,
+      ).optional(),
+      name: doc(text(200), 'Name of the network to create or reuse.', 'acme-line-1').optional(),
+    })
+    .refine(
+      (value) =>
+        value.id !== undefined
+          ? value.create === undefined && value.name === undefined
+          : value.create === true && value.name !== undefined && value.keySecret === undefined,
+      { message: 'give either "id" (an existing network) or "create": true with a "name", not both' },
+    )
+    .nullable(),
+  'The network the device joins, or null for none.',
+  { create: true, name: 'acme-line-1' },
+);
+
+export const credentialsSection = doc(
+  z.strictObject({
+    deviceId: doc(z.literal(true), 'The device id is always written.', true).default(true),
+    cloudPublicKey: doc(z.boolean(), 'Write the cloud public key.', true),
+    network: doc(z.boolean(), 'Write the network id and key (needs "network").', true),
+    mqttToken: doc(
+      z
+        .strictObject({
+          ttlSeconds: doc(
+            z.number().int(),
+            `MQTT token lifetime in seconds (${MQTT_TTL_MIN_SECONDS} to ${MQTT_TTL_MAX_SECONDS}).`,
+            3600,
+          ),
+        })
+        .nullable(),
+      'Write an MQTT token with this lifetime, or null for none.',
+      { ttlSeconds: 3600 },
+    ).default(null),
+    derivedKey: doc(
+      z
+        .strictObject({ interface: doc(z.enum(KEY_INTERFACES), 'Interface of the derived key.', 'serial') })
+        .nullable(),
+      'Write a derived device key for one interface, or null for none.',
+      { interface: 'serial' },
+    ).default(null),
+  }),
+  'Which credentials the station writes to the board.',
+  { cloudPublicKey: true, network: true, mqttToken: null, derivedKey: null },
+);
+
+export const metadataField = doc(
+  z.strictObject({
+    name: doc(text(64), 'Metadata field name sent with POST /device.', 'Serial Number'),
+    from: doc(
+      z
+        .string()
+        .regex(
+          /^(?:scan:[A-Za-z]+|station:(?:id|name|line|site)|const:.+)$/,
+          'must be "scan:<field>", "station:id|name|line|site" or "const:<value>"',
+        ),
+      'Where the value comes from: a scanned field, a station field, or a constant.',
+      'scan:serialNumber',
+    ),
+    required: doc(z.boolean(), 'Refuse to provision a unit without this value (default true).', true).default(
+      true,
+    ),
+  }),
+  'One metadata field sent with POST /device.',
+  { name: 'Serial Number', from: 'scan:serialNumber', required: true },
+);
+
+const firmwareRange = z.string().refine((value) => validRange(value) !== null, {
+  message:
+    'must be a semver range such as ">=1.4.0 <2" or "1.4.2"; use {"exact": "..."} for other version strings',
+});
+export const firmwareRule = doc(
+  z.union([
+    firmwareRange,
+    z.strictObject({ exact: doc(text(100), 'A version string compared literally.', '2024.05-rc1') }),
+  ]),
+  'A semver range ("1.4.x", ">=1.4.0 <2", "*") or {"exact": "<version string>"}.',
+  '>=1.4.0 <2',
+);
+
+export const communicationCheckSection = doc(
+  z.discriminatedUnion('mode', [
+    z.strictObject({ mode: doc(z.literal('off'), 'No communication check.', 'off') }),
+    z.strictObject({
+      mode: doc(
+        z.enum(['state', 'last-route']),
+        '"state": the device state must be newer than this run; "last-route": its last route must be.',
+        'state',
+      ),
+      withinSeconds: doc(
+        z.number().int().min(1).max(3600),
+        'How long to wait for the device to show up.',
+        120,
+      ),
+    }),
+  ]),
+  'Prove the device reached the cloud after provisioning.',
+  { mode: 'state', withinSeconds: 120 },
+);
+
+export const recipeSection = doc(
+  z.strictObject({
+    id: doc(slug('a recipe id'), 'Stable id of the recipe; recorded on every unit.', 'sensor-v2'),
+    name: doc(text(100), 'Name operators pick.', 'Sensor v2'),
+    product: doc(text(100), 'Product this recipe makes.', 'Acme Sensor v2'),
+    organisation: doc(byIdOrName('organisation', 'Acme'), 'Organisation the devices belong to.', {
+      name: 'Acme',
+    }),
+    board: doc(
+      byIdOrName('board profile', 'acme-sensor-v2'),
+      'Board profile of the devices (by id or name).',
+      { name: 'acme-sensor-v2' },
+    ),
+    soc: doc(
+      z.enum(KNOWN_SOCS),
+      'SoC of the board profile; a board reporting another SoC is refused.',
+      'nRF52840',
+    ),
+    network: networkSection,
+    credentials: credentialsSection,
+    metadata: doc(z.array(metadataField), 'Metadata fields sent with POST /device.', [
+      { name: 'Serial Number', from: 'scan:serialNumber', required: true },
+    ]).default([]),
+    allowedFirmware: doc(z.array(firmwareRule).min(1), 'Firmware versions this recipe accepts.', [
+      '>=1.4.0 <2',
+    ]),
+    mcuIdByteOrder: doc(
+      z.enum(['as-reported', 'reversed']),
+      'Byte order of the mcuId sent to the backend: as the board reports it, or reversed.',
+      'as-reported',
+    ).default('as-reported'),
+    finish: doc(
+      z.strictObject({
+        lock: doc(z.boolean(), 'Lock the board after a verified write.', false),
+        reboot: doc(z.boolean(), 'Reboot the board at the end.', true),
+      }),
+      'What happens after a verified write.',
+      { lock: false, reboot: true },
+    ).default({ lock: false, reboot: true }),
+    communicationCheck: communicationCheckSection.default({ mode: 'off' }),
+  }),
+  'A recipe: how one product is provisioned.',
+  { id: 'sensor-v2', name: 'Sensor v2' },
+);
+
+// ---- scanning -------------------------------------------------------------------------------------------
+
+/** Compiles a scanning pattern as the station will use it: anchored to the whole scan, with Unicode semantics. */
+export function compileScanPattern(pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`, 'u');
+}
+
+export function scanPatternError(pattern: string): string | null {
+  try {
+    compileScanPattern(pattern);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+export function scanPatternGroups(pattern: string): string[] {
+  // An empty alternative makes the regex match "", and exec then lists every named group (as undefined).
+  const groups = new RegExp(`(?:${pattern})|`, 'u').exec('')?.groups;
+  return groups ? Object.keys(groups) : [];
+}
+
+export const scanFormat = doc(
+  z.strictObject({
+    name: doc(text(64), 'Name of the label format.', 'serial-label'),
+    pattern: doc(
+      z
+        .string()
+        .min(1)
+        .refine((value) => scanPatternError(value) === null, {
+          message: 'must be a valid regular expression',
+        }),
+      'Regular expression a whole scan must match; named groups fill the fields listed in "fills".',
+      'SN:(?<serialNumber>[A-Z0-9]{10})',
+    ),
+    fills: doc(z.array(z.enum(SCAN_FIELDS)).min(1), 'Fields this format fills (its named groups).', [
+      'serialNumber',
+    ]),
+    example: doc(text(500), 'A scan this format accepts; checked against the pattern.', 'SN:AB12345678'),
+  }),
+  'One label format a scan may take.',
+  {
+    name: 'serial-label',
+    pattern: 'SN:(?<serialNumber>[A-Z0-9]{10})',
+    fills: ['serialNumber'],
+    example: 'SN:AB12345678',
+  },
+);
+
+export const DEFAULT_BAD_SCAN_MESSAGE = 'That label was not recognised. Scan the serial-number label again.';
+
+export const scanningSection = doc(
+  z.strictObject({
+    formats: doc(z.array(scanFormat), 'Label formats, tried in order; the first that matches wins.', [
+      { name: 'serial-label', pattern: 'SN:(?<serialNumber>[A-Z0-9]{10})', fills: ['serialNumber'] },
+    ]).default([]),
+    badScanMessage: doc(
+      text(300),
+      'What the operator sees when a scan matches no format.',
+      DEFAULT_BAD_SCAN_MESSAGE,
+    ).default(DEFAULT_BAD_SCAN_MESSAGE),
+  }),
+  'Label scanning.',
+  { formats: [], badScanMessage: DEFAULT_BAD_SCAN_MESSAGE },
+);
+
+// ---- the whole config -----------------------------------------------------------------------------------
+
+export const stationConfigSchema = z
+  .strictObject({
+    $schema: doc(
+      z.string(),
+      'Path or URL of the JSON Schema, for editors.',
+      '../schema/station-config.schema.json',
+    ).optional(),
+    configVersion: doc(
+      z.literal(CONFIG_VERSION),
+      'Version of this config format, so a newer station can migrate an older file.',
+      CONFIG_VERSION,
+    ),
+    environment: doc(
+      z.enum(['production', 'sandbox']),
+      '"production" enables the production policy; "sandbox" is bannered SANDBOX everywhere.',
+      'production',
+    ),
+    station: stationSection,
+    backend: backendSection,
+    slots: slotsSection,
+    recipes: doc(z.array(recipeSection).min(1), 'Recipes, one per product.', [{ id: 'sensor-v2' }]),
+    scanning: scanningSection.default({ formats: [], badScanMessage: DEFAULT_BAD_SCAN_MESSAGE }),
+    firstAdmin: doc(
+      z.strictObject({ name: doc(text(100), 'User name of the first administrator.', 'it-admin') }),
+      'The first administrator, created when the database is new (operators and roles are data, not config).',
+      { name: 'it-admin' },
+    ).optional(),
+  })
+  .meta({
+    title: 'Infuse provisioning station config',
+    description:
+      'One file per station. Secrets are referenced by name from the secret store, never written here.',
+  });
+
+export type StationConfig = z.infer<typeof stationConfigSchema>;
+export type StationConfigInput = z.input<typeof stationConfigSchema>;
+export type Recipe = StationConfig['recipes'][number];
+export type BackendConfig = StationConfig['backend'];
+export type SlotsConfig = StationConfig['slots'];
+export type ScanningConfig = StationConfig['scanning'];
+export type FirmwareRule = Recipe['allowedFirmware'][number];
+
+/** The JSON Schema editors use; generated from the zod schema (npm run gen:config-schema writes it to disk). */
+export function stationConfigJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(stationConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
+}
