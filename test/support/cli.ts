@@ -10,7 +10,10 @@ export interface CliResult {
 }
 
 /** Run `station <args>` to completion, as a user would from a shell. */
-export function runStation(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runStation(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [STATION_BIN, ...args], { env: options.env ?? process.env });
     let stdout = '';
@@ -51,7 +54,8 @@ export function startStation(args: string[], env: NodeJS.ProcessEnv = process.en
     async waitForLines(count: number, timeoutMs = 15_000): Promise<string[]> {
       const start = Date.now();
       while (lines.length < count) {
-        if (Date.now() - start > timeoutMs) throw new Error(`expected ${count} lines, got ${lines.length}; stderr: ${stderr}`);
+        if (Date.now() - start > timeoutMs)
+          throw new Error(`expected ${count} lines, got ${lines.length}; stderr: ${stderr}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       return lines.slice(0, count);

@@ -27,7 +27,10 @@ async function simBoards(args: string[], count: number) {
   const sim = startStation(['sim', 'boards', '--count', String(count), ...args]);
   running.push(sim);
   const lines = await sim.waitForLines(count);
-  return { sim, boards: lines.map((line) => JSON.parse(line) as { path: string; soc: string; mcuId: string }) };
+  return {
+    sim,
+    boards: lines.map((line) => JSON.parse(line) as { path: string; soc: string; mcuId: string }),
+  };
 }
 
 describe('station sim boards', () => {
@@ -45,8 +48,21 @@ describe('station sim boards', () => {
     const identify = await runStation(['board', 'identify', '--port', boards[1]!.path]);
     expect(identify.code).toBe(0);
     const report = JSON.parse(identify.stdout) as Record<string, unknown>;
-    expect(report).toMatchObject({ soc: 'stm32l4x', mcuId: boards[1]!.mcuId, deviceId: null, protocolVersion: 1 });
-    for (const key of ['soc', 'mcuId', 'devicePublicKey', 'deviceId', 'firmwareVersion', 'protocolVersion', 'cloudPublicKey']) {
+    expect(report).toMatchObject({
+      soc: 'stm32l4x',
+      mcuId: boards[1]!.mcuId,
+      deviceId: null,
+      protocolVersion: 1,
+    });
+    for (const key of [
+      'soc',
+      'mcuId',
+      'devicePublicKey',
+      'deviceId',
+      'firmwareVersion',
+      'protocolVersion',
+      'cloudPublicKey',
+    ]) {
       expect(report).toHaveProperty(key);
     }
 
@@ -77,7 +93,9 @@ describe('station sim boards', () => {
     const bin = tempDir();
     // A PATH that has node's folder but no socat.
     mkdirSync(join(bin, 'empty'));
-    const result = await runStation(['sim', 'boards', '--count', '1'], { env: { ...process.env, PATH: join(bin, 'empty') } });
+    const result = await runStation(['sim', 'boards', '--count', '1'], {
+      env: { ...process.env, PATH: join(bin, 'empty') },
+    });
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(
       'station: socat is not installed, and virtual boards need it to create serial port pairs: install it (Debian/Ubuntu: sudo apt-get install socat) and try again',
@@ -90,11 +108,20 @@ describe('station board identify: one-line reasons and non-zero exits', () => {
     const dir = tempDir();
     const pair = await PtyPair.create(join(dir, 'station'), join(dir, 'board'));
     pairs.push(pair);
-    const result = await runStation(['board', 'identify', '--port', pair.stationPath, '--timeout-scale', '0.2']);
+    const result = await runStation([
+      'board',
+      'identify',
+      '--port',
+      pair.stationPath,
+      '--timeout-scale',
+      '0.2',
+    ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/^station: TIMEOUT: Board on .* did not answer HELLO within 200 ms \(3 tries\)/);
+    expect(result.stderr).toMatch(
+      /^station: TIMEOUT: Board on .* did not answer HELLO within 200 ms \(3 tries\)/,
+    );
   });
 
   it('when the board speaks another protocol version', async () => {
@@ -108,7 +135,14 @@ describe('station board identify: one-line reasons and non-zero exits', () => {
 
   it('when the board sends garbage instead of frames', async () => {
     const { boards } = await simBoards(['--fault', 'corrupt-crc'], 1);
-    const result = await runStation(['board', 'identify', '--port', boards[0]!.path, '--timeout-scale', '0.3']);
+    const result = await runStation([
+      'board',
+      'identify',
+      '--port',
+      boards[0]!.path,
+      '--timeout-scale',
+      '0.3',
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^station: GARBLED: Board on .* answered HELLO with garbled data 3 times/);
   });
@@ -127,4 +161,3 @@ describe('station board identify: one-line reasons and non-zero exits', () => {
     expect(Array.isArray(JSON.parse(result.stdout))).toBe(true);
   });
 });
-
