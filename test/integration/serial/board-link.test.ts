@@ -212,6 +212,18 @@ describe('fault knobs produce the documented outcome', () => {
     );
   });
 
+  it('never retransmits REBOOT: a lost reply is a TIMEOUT after one try, and the board rebooted once', async () => {
+    const { session, link } = await withFault({ kind: 'drop-reply', command: 'REBOOT', remaining: 1 });
+    await session.hello();
+    const boots: string[] = [];
+    link.on('event', (event) => boots.push(event.name));
+    const error = await expectSerialError(link.request('REBOOT'), 'TIMEOUT');
+    expect(error.operatorMessage).toContain('(1 try)');
+    await waitUntil(() => boots.length > 0, 3000, 'the boot event');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(boots).toEqual(['boot']);
+  });
+
   it('delay-reply longer than the timeout: TIMEOUT', async () => {
     const { session } = await withFault({ kind: 'delay-reply', command: 'HELLO', value: '4000' });
     await expectSerialError(session.hello(), 'TIMEOUT');
