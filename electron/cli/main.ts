@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printError } from './cli-output';
+import { registerSandboxCommand } from './commands/sandbox';
 
 /** Each capability adds its commands here; the registrars live in ./commands, one file per command group. */
-const registrars: Array<(program: Command) => void> = [];
+const registrars: Array<(program: Command) => void> = [registerSandboxCommand];
 
 export function buildProgram(): Command {
   const program = new Command('station')
