@@ -2099,7 +2099,7 @@ export interface components {
              * @description Whether the board is public (devices from other organisations can use it)
              * @default false
              */
-            public: boolean;
+            public?: boolean;
             /**
              * @description Metadata fields for board
              * @example [
@@ -2219,7 +2219,7 @@ export interface components {
              * @description Maximum time to wait (in milliseconds) for the device to send a packet. If 0 or not set, the RPC is sent immediately using the device's last route.
              * @default 60000
              */
-            sendWaitTimeoutMs: number;
+            sendWaitTimeoutMs?: number;
         } & {
             [key: string]: unknown;
         };
