@@ -259,6 +259,12 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
   app.addHook('onRequest', async (request, reply) => {
     if (request.url === '/health' || request.url.startsWith('/health?')) return;
     const key = presentedApiKey(request);
+    if (key === undefined && request.headers.authorization !== undefined) {
+      return reply.code(401).send({
+        code: 401,
+        message: 'unsupported Authorization scheme: use "Bearer <key>" or "ApiKey <key>"',
+      });
+    }
     if (key === undefined) {
       return reply.code(401).send({
         code: 401,
