@@ -171,7 +171,13 @@ export class InfuseClient {
   readonly #contract = OpenApiContract.load();
 
   constructor(options: InfuseClientOptions) {
-    const base = new URL(options.baseUrl);
+    let base: URL;
+    try {
+      base = new URL(options.baseUrl);
+    } catch {
+      // URL's own error carries the input, which may hold credentials (https://user:pass@host).
+      throw new TypeError('backend baseUrl is not a valid URL');
+    }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
       throw new TypeError('backend baseUrl must be an http or https URL');
     }
@@ -194,6 +200,7 @@ export class InfuseClient {
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
+      maxContentLength: 16 * 1024 * 1024,
     });
   }
 
@@ -571,15 +578,19 @@ export class InfuseClient {
       parsed = text;
       isJson = false;
     }
-    this.#onExchange?.({
-      method: spec.method,
-      template: spec.template,
-      path,
-      requestBody: spec.body,
-      status,
-      responseBody: parsed,
-      responseIsJson: isJson,
-    });
+    try {
+      this.#onExchange?.({
+        method: spec.method,
+        template: spec.template,
+        path,
+        requestBody: spec.body,
+        status,
+        responseBody: parsed,
+        responseIsJson: isJson,
+      });
+    } catch {
+      // An observer's failure is the observer's problem; the call itself still resolves to a result.
+    }
 
     if (status >= 200 && status < 300) {
       const reason = !isJson

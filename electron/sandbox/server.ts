@@ -285,7 +285,8 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
     faulted.add(request);
     if (action.kind === 'hang') {
       // Hold the request until the client gives up (or the sandbox closes), then drop it without an answer.
-      await new Promise<void>((resolve) => request.raw.socket.once('close', () => resolve()));
+      const socket = request.raw.socket;
+      if (!socket.destroyed) await new Promise<void>((resolve) => socket.once('close', () => resolve()));
       reply.hijack();
       return;
     }

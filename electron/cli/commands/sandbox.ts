@@ -27,6 +27,10 @@ function untilStopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export function registerSandboxCommand(program: Command): void {
   program
     .command('sandbox')
@@ -86,6 +90,9 @@ export function registerSandboxCommand(program: Command): void {
         cloudPublicKey: sandbox.cloudPublicKey,
       });
       printProgress(`SANDBOX backend listening on ${sandbox.url} (not the Infuse cloud; Ctrl+C stops it)`);
+      if (!isLoopback(flags.host)) {
+        printProgress(`warning: --host ${flags.host} makes the SANDBOX reachable from other machines`);
+      }
       const signal = await stopped;
       printProgress(`SANDBOX backend stopping (${signal})`);
       await sandbox.close();

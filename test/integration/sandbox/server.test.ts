@@ -280,7 +280,7 @@ describe('persistence in a SQLite file', () => {
 
   it('keeps the API key, cloud key, seed, devices, bound keys and "seen" across restarts, seeding once', async () => {
     const file = join(dir, 'sandbox.sqlite');
-    const first = await startSandbox({ dataFile: file });
+    const first = await startSandbox({ dataFile: file, contractCheck: true });
     const auth = { authorization: `ApiKey ${first.apiKey}` };
     const board = generateX25519KeyPair();
     const mcuId = '00aa00bb00cc00dd';
@@ -328,7 +328,7 @@ describe('persistence in a SQLite file', () => {
     };
     await first.close();
 
-    const second = await startSandbox({ dataFile: file, cloudKey: 'random' });
+    const second = await startSandbox({ dataFile: file, cloudKey: 'random', contractCheck: true });
     try {
       expect({
         apiKey: second.apiKey,
@@ -352,6 +352,7 @@ describe('persistence in a SQLite file', () => {
       expect(
         (await call('GET', `/device/deviceId/${device.deviceId}/state`, undefined, auth, second)).status,
       ).toBe(200);
+      expect(second.contractViolations).toEqual([]);
     } finally {
       await second.close();
     }
@@ -359,11 +360,11 @@ describe('persistence in a SQLite file', () => {
 
   it('--cloud-key random makes a fresh key for new data and keeps it after', async () => {
     const file = join(dir, 'random.sqlite');
-    const first = await startSandbox({ dataFile: file, cloudKey: 'random' });
+    const first = await startSandbox({ dataFile: file, cloudKey: 'random', contractCheck: true });
     const key = first.cloudPublicKey;
     await first.close();
     expect(key).not.toBe(SANDBOX_CLOUD_PUBLIC_KEY);
-    const second = await startSandbox({ dataFile: file });
+    const second = await startSandbox({ dataFile: file, contractCheck: true });
     try {
       expect(second.cloudPublicKey).toBe(key);
     } finally {
