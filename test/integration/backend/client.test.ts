@@ -150,6 +150,20 @@ describe('auth modes', () => {
   );
 });
 
+describe('observers', () => {
+  it('a throwing exchange observer or logger does not turn a call into a rejection', async () => {
+    const client = h.newClient({
+      onExchange: () => {
+        throw new Error('observer broke');
+      },
+      logger: () => {
+        throw new Error('logger broke');
+      },
+    });
+    expect(unwrap(await client.health())).toEqual({ health: 'ok' });
+  });
+});
+
 describe('paging', () => {
   it('the default page is 10, and listAll pages through more than 10 items', async () => {
     const org = unwrap(await h.client.createOrganisation({ name: 'Paging Org' }));

@@ -23,15 +23,12 @@ describe('InfuseClient construction', () => {
     }
   });
 
-  it('a throwing exchange observer does not turn a call into a rejection', async () => {
+  it('a throwing logger does not turn a call into a rejection', async () => {
     const client = new InfuseClient({
       baseUrl: 'http://127.0.0.1:9',
       apiKey: 'k',
       authMode: 'x-api-key-bearer',
       retry: { maxAttempts: 1 },
-      onExchange: () => {
-        throw new Error('observer broke');
-      },
       logger: () => {
         throw new Error('logger broke');
       },
