@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printError } from './cli-output';
 import { registerBoardCommands } from './commands/board';
 import { registerConfigCommands } from './commands/config';
+import { registerSandboxCommand } from './commands/sandbox';
 import { registerSecretCommands } from './commands/secret';
 import { registerSimCommands } from './commands/sim';
 
@@ -9,6 +10,7 @@ import { registerSimCommands } from './commands/sim';
 const registrars: Array<(program: Command) => void> = [
   registerBoardCommands,
   registerSimCommands,
+  registerSandboxCommand,
   registerConfigCommands,
   registerSecretCommands,
 ];

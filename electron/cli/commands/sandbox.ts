@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { parseFaultFlags, startSandbox, type FaultConfigInput } from '../../sandbox';
+import { CliError, EXIT_USAGE, printJson, printProgress } from '../cli-output';
+
+interface SandboxFlags {
+  port: string;
+  host: string;
+  data?: string;
+  cloudKey: string;
+  fault: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Resolves on the first SIGINT or SIGTERM, so the command can close the server and let the process exit 0. */
+function untilStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export function registerSandboxCommand(program: Command): void {
+  program
+    .command('sandbox')
+    .description(
+      'Run a local SANDBOX backend that speaks the Infuse API. Prints one JSON line ' +
+        '{url, apiKey, organisationId, boardId, networkId, cloudPublicKey} once listening; stops on SIGINT/SIGTERM.',
+    )
+    .option('--port <port>', 'TCP port; 0 picks a free one', '0')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--data <file>', 'SQLite file that keeps the sandbox across restarts (default: in memory)')
+    .option(
+      '--cloud-key <kind>',
+      '"default" (the published sandbox development key) or "random"; new data only',
+      'default',
+    )
+    .option(
+      '--fault <spec>',
+      'inject a fault (repeatable): latency=MS | error-rate=P | status=CODE | hang | malformed, ' +
+        'with options ,method=GET ,route=/key/publicKey ,times=N ,retry-after=S',
+      collect,
+      [],
+    )
+    .action(async (flags: SandboxFlags) => {
+      if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65_535) {
+        throw new CliError(`--port must be a number from 0 to 65535, got "${flags.port}"`, EXIT_USAGE);
+      }
+      if (flags.cloudKey !== 'default' && flags.cloudKey !== 'random') {
+        throw new CliError(`--cloud-key must be "default" or "random", got "${flags.cloudKey}"`, EXIT_USAGE);
+      }
+      let faults: FaultConfigInput;
+      try {
+        faults = parseFaultFlags(flags.fault);
+      } catch (error) {
+        throw new CliError(error instanceof Error ? error.message : String(error), EXIT_USAGE);
+      }
+      let sandbox;
+      try {
+        sandbox = await startSandbox({
+          port: Number(flags.port),
+          host: flags.host,
+          ...(flags.data === undefined ? {} : { dataFile: flags.data }),
+          cloudKey: flags.cloudKey === 'random' ? 'random' : 'sandbox-default',
+          faults,
+        });
+      } catch (error) {
+        throw new CliError(
+          `sandbox could not start: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      const stopped = untilStopSignal();
+      printJson({
+        url: sandbox.url,
+        apiKey: sandbox.apiKey,
+        organisationId: sandbox.organisationId,
+        boardId: sandbox.boardId,
+        networkId: sandbox.networkId,
+        cloudPublicKey: sandbox.cloudPublicKey,
+      });
+      printProgress(`SANDBOX backend listening on ${sandbox.url} (not the Infuse cloud; Ctrl+C stops it)`);
+      if (!isLoopback(flags.host)) {
+        printProgress(`warning: --host ${flags.host} makes the SANDBOX reachable from other machines`);
+      }
+      const signal = await stopped;
+      printProgress(`SANDBOX backend stopping (${signal})`);
+      await sandbox.close();
+    });
+}

@@ -1,0 +1,808 @@
+/**
+ * The sandbox: a local HTTP server that speaks the slice of the Infuse API a provisioning station uses, with the
+ * cloud's behaviour where the station depends on it (key agreement, security-state checks, 404 before a device is
+ * seen, default page size 10) and injectable faults. Real HTTP on 127.0.0.1, real SQLite, no mocks.
+ */
+import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import {
+  KEY_INTERFACES,
+  UNPROVISIONED_DEVICE_ID,
+  deriveInterfaceKey,
+  generateX25519KeyPair,
+  gpsDayNumber,
+  openChallengeResponse,
+  securityStateFromJson,
+  x25519KeyPairFromPrivate,
+  x25519SharedSecret,
+  type KeyInterface,
+  type SecurityStateJson,
+} from '../../firmware-protocol';
+import { OpenApiContract } from '../backend';
+import { SANDBOX_DEV_CLOUD_PRIVATE_KEY } from './cloud-key';
+import { FaultController, type FaultConfigInput, faultConfigSchema, faultRuleSchema } from './faults';
+import { SandboxStore, type BoardRow, type DeviceRow, type NetworkRow, type OrganisationRow } from './store';
+import { openUplink } from './uplink';
+
+export interface SandboxOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: the sandbox is for this machine only. */
+  host?: string;
+  /** SQLite file to keep state across restarts; omitted = in memory. */
+  dataFile?: string;
+  /** Only used when the data has no cloud key yet: the published development key (default) or a fresh random one. */
+  cloudKey?: 'sandbox-default' | 'random';
+  faults?: FaultConfigInput;
+  /** Clock for timestamps and the GPS day of derived keys; injectable so tests can pin key vectors. */
+  now?: () => Date;
+  /** Test mode: check every reply of an OpenAPI route against the in-repo file and record what breaks it. */
+  contractCheck?: boolean;
+}
+
+export interface ContractViolation {
+  method: string;
+  route: string;
+  status: number;
+  errors: string[];
+}
+
+export interface SandboxSeed {
+  organisationId: string;
+  boardId: string;
+  /** The seeded network's 24-bit id (what a board stores). */
+  networkId: number;
+  /** The seeded network's UUID (the API record id). */
+  networkUuid: string;
+}
+
+export interface SandboxHandle extends SandboxSeed {
+  url: string;
+  /** The sandbox's API key. Sandbox only, but still: never log it. */
+  apiKey: string;
+  /** base64 of the cloud public key (GET /key/publicKey). */
+  cloudPublicKey: string;
+  faults: FaultController;
+  contractViolations: ContractViolation[];
+  close(): Promise<void>;
+}
+
+/** The SoC names the cloud knows (infuse-facts "Identity"). */
+export const KNOWN_SOCS = [
+  'nRF52840',
+  'nRF52833',
+  'nRF5340',
+  'nRF54L15',
+  'nRF54L10',
+  'nRF54L05',
+  'nRF54LM20',
+  'nRF9160',
+  'nRF9161',
+  'nRF9151',
+  'stm32l4x',
+  'rp2040',
+  'rp2350',
+];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MCU_ID = /^(?:[0-9a-f]{16}|[0-9a-f]{24})$/;
+const DEVICE_ID = /^[0-9a-f]{16}$/;
+const DEFAULT_LIMIT = 10;
+const MAX_LIMIT = 1000;
+const SANDBOX_ROUTE_PREFIX = '/sandbox/';
+
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function isValidDeviceId(deviceId: string): boolean {
+  return DEVICE_ID.test(deviceId) && !deviceId.startsWith('ffff');
+}
+
+function requireUuid(value: string | undefined, what: string): string {
+  if (value === undefined || !UUID.test(value)) throw new HttpFailure(400, `${what} must be a UUID`);
+  return value;
+}
+
+function requireDeviceIdFormat(deviceId: string): void {
+  if (!isValidDeviceId(deviceId)) {
+    throw new HttpFailure(400, `deviceId must be 16 lowercase hex characters and not start with ffff`);
+  }
+}
+
+function decode32(base64: string, what: string): Buffer {
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(base64) ? Buffer.from(base64, 'base64') : Buffer.alloc(0);
+  if (bytes.length !== 32) throw new HttpFailure(400, `${what} must be 32 bytes of base64`);
+  return bytes;
+}
+
+function paging(query: Record<string, string | undefined>): { limit: number; offset: number } {
+  const read = (name: string, fallback: number, max: number): number => {
+    const raw = query[name];
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) > max)
+      throw new HttpFailure(400, `${name} must be an integer from 0 to ${max}`);
+    return Number(raw);
+  };
+  return {
+    limit: read('limit', DEFAULT_LIMIT, MAX_LIMIT),
+    offset: read('offset', 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+const organisationJson = (o: OrganisationRow) => ({
+  id: o.id,
+  createdAt: o.createdAt,
+  updatedAt: o.updatedAt,
+  name: o.name,
+});
+
+const boardJson = (b: BoardRow) => ({
+  id: b.id,
+  createdAt: b.createdAt,
+  updatedAt: b.updatedAt,
+  name: b.name,
+  description: b.description,
+  soc: b.soc,
+  organisationId: b.organisationId,
+  metadataFields: b.metadataFields,
+  public: b.public,
+});
+
+const networkJson = (n: NetworkRow) => ({
+  id: n.id,
+  createdAt: n.createdAt,
+  updatedAt: n.updatedAt,
+  name: n.name,
+  description: n.description,
+  key: n.key,
+  organisationId: n.organisationId,
+  networkId: n.networkId,
+  public: n.public,
+});
+
+const deviceJson = (d: DeviceRow) => ({
+  id: d.id,
+  createdAt: d.createdAt,
+  updatedAt: d.updatedAt,
+  mcuId: d.mcuId,
+  boardId: d.boardId,
+  organisationId: d.organisationId,
+  deviceId: d.deviceId,
+  metadata: d.metadata,
+  ...(d.initialDeviceState === undefined ? {} : { initialDeviceState: d.initialDeviceState }),
+});
+
+const uplinkBodySchema = z.object({
+  deviceId: z.string(),
+  devicePublicKey: z.string(),
+  nonce: z.string(),
+  payload: z.string(),
+});
+
+/** Fastify's `:param` route syntax back to the OpenAPI `{param}` template. */
+function templateOf(url: string | undefined): string | undefined {
+  return url?.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/** The key from any of the three header styles the Infuse API has been seen to use (infuse-facts "Transport"). */
+function presentedApiKey(request: FastifyRequest): string | undefined {
+  const xApiKey = request.headers['x-api-key'];
+  if (typeof xApiKey === 'string') return /^Bearer (.+)$/.exec(xApiKey)?.[1] ?? xApiKey;
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') return /^(?:Bearer|ApiKey) (.+)$/.exec(authorization)?.[1];
+  return undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<SandboxHandle> {
+  const store = new SandboxStore(options.dataFile ?? ':memory:');
+  try {
+    return await listen(store, options);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}
+
+async function listen(store: SandboxStore, options: SandboxOptions): Promise<SandboxHandle> {
+  const now = options.now ?? (() => new Date());
+  const iso = () => now().toISOString();
+  const contract = OpenApiContract.load();
+  const faults = new FaultController(options.faults ?? {});
+  const contractViolations: ContractViolation[] = [];
+  const faulted = new WeakSet<FastifyRequest>();
+
+  const cloudPrivateKey = Buffer.from(
+    store.metaOrInit('cloud_private_key', () =>
+      (options.cloudKey === 'random'
+        ? generateX25519KeyPair().privateKey
+        : SANDBOX_DEV_CLOUD_PRIVATE_KEY
+      ).toString('base64'),
+    ),
+    'base64',
+  );
+  const cloudPublicKey = x25519KeyPairFromPrivate(cloudPrivateKey).publicKey;
+  const apiKey = store.metaOrInit('api_key', () => `sbx_${randomBytes(24).toString('base64url')}`);
+  const seed = seedOnce(store, iso);
+
+  const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
+
+  app.setErrorHandler((error: unknown, _request, reply) => {
+    if (error instanceof HttpFailure)
+      return reply.code(error.status).send({ code: error.status, message: error.message });
+    const status =
+      typeof error === 'object' &&
+      error !== null &&
+      'statusCode' in error &&
+      typeof error.statusCode === 'number'
+        ? error.statusCode
+        : 500;
+    const message = status < 500 && error instanceof Error ? error.message : 'sandbox internal error';
+    return reply.code(status).send({ code: status, message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ code: 404, message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url === '/health' || request.url.startsWith('/health?')) return;
+    const key = presentedApiKey(request);
+    if (key === undefined && request.headers.authorization !== undefined) {
+      return reply.code(401).send({
+        code: 401,
+        message: 'unsupported Authorization scheme: use "Bearer <key>" or "ApiKey <key>"',
+      });
+    }
+    if (key === undefined) {
+      return reply.code(401).send({
+        code: 401,
+        message:
+          'missing API key: send x-api-key: Bearer <key>, Authorization: Bearer <key> or Authorization: ApiKey <key>',
+      });
+    }
+    if (!sameSecret(key, apiKey)) return reply.code(401).send({ code: 401, message: 'invalid API key' });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const route = templateOf(request.routeOptions.url);
+    if (route === undefined || route.startsWith(SANDBOX_ROUTE_PREFIX)) return;
+    const decision = faults.decide(request.method, route);
+    if (decision.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, decision.latencyMs));
+    const action = decision.action;
+    if (!action) return;
+    faulted.add(request);
+    if (action.kind === 'hang') {
+      // Hold the request until the client gives up (or the sandbox closes), then drop it without an answer.
+      const socket = request.raw.socket;
+      if (!socket.destroyed) await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      reply.hijack();
+      return;
+    }
+    if (action.kind === 'malformed') {
+      return reply.code(200).type('application/json').send('{"truncated": ');
+    }
+    if (action.retryAfterSeconds !== undefined) reply.header('retry-after', String(action.retryAfterSeconds));
+    return reply
+      .code(action.status)
+      .send(action.body ?? { code: action.status, message: `sandbox fault: injected HTTP ${action.status}` });
+  });
+
+  if (options.contractCheck) {
+    app.addHook('onSend', async (request, reply, payload) => {
+      const route = templateOf(request.routeOptions.url);
+      if (faulted.has(request) || route === undefined || !contract.hasOperation(request.method, route))
+        return payload;
+      let body: unknown;
+      if (typeof payload === 'string' && payload.length > 0) {
+        try {
+          body = JSON.parse(payload);
+        } catch {
+          body = payload;
+        }
+      }
+      const outcome = contract.validateResponse(request.method, route, reply.statusCode, body);
+      if (!outcome.ok) {
+        contractViolations.push({
+          method: request.method,
+          route,
+          status: reply.statusCode,
+          errors: outcome.errors,
+        });
+      }
+      return payload;
+    });
+  }
+
+  const validBody = (method: string, template: string, body: unknown): void => {
+    const outcome = contract.validateRequestBody(method, template, body);
+    if (!outcome.ok) throw new HttpFailure(400, `invalid request body: ${outcome.errors.join('; ')}`);
+  };
+  type Req = FastifyRequest<{
+    Params: Record<string, string>;
+    Querystring: Record<string, string | undefined>;
+  }>;
+  const route = (
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    template: string,
+    handler: (request: Req, reply: FastifyReply) => unknown,
+  ): void => {
+    app.route({
+      method,
+      url: template.replace(/\{([^}]+)\}/g, ':$1'),
+      handler: async (req, rep) => handler(req as Req, rep),
+    });
+  };
+
+  // ---- health ---------------------------------------------------------------------------------------------
+
+  route('GET', '/health', () => ({ health: 'ok' }));
+
+  // ---- organisations --------------------------------------------------------------------------------------
+
+  route('GET', '/organisation', (req) => {
+    const { limit, offset } = paging(req.query);
+    return store.listOrganisations(limit, offset).map(organisationJson);
+  });
+  route('POST', '/organisation', (req, reply) => {
+    validBody('POST', '/organisation', req.body);
+    const { name } = req.body as { name: string };
+    if (name.trim().length === 0) throw new HttpFailure(400, 'name must not be empty');
+    if (store.organisationByName(name))
+      throw new HttpFailure(409, `an organisation named "${name}" already exists`);
+    const at = iso();
+    const row = { id: randomUUID(), name, createdAt: at, updatedAt: at };
+    store.insertOrganisation(row);
+    return reply.code(201).send(organisationJson(row));
+  });
+  route('GET', '/organisation/id/{id}', (req) => {
+    const id = requireUuid(req.params.id, 'organisation id');
+    const row = store.organisationById(id);
+    if (!row) throw new HttpFailure(404, `organisation ${id} not found`);
+    return organisationJson(row);
+  });
+  route('GET', '/organisation/name/{name}', (req) => {
+    const name = req.params.name ?? '';
+    const row = store.organisationByName(name);
+    if (!row) throw new HttpFailure(404, `no organisation named "${name}"`);
+    return organisationJson(row);
+  });
+
+  // ---- boards ---------------------------------------------------------------------------------------------
+
+  route('GET', '/board', (req) => {
+    const organisationId = requireUuid(req.query.organisationId, 'organisationId');
+    const { limit, offset } = paging(req.query);
+    return store.listBoards(organisationId, limit, offset).map(boardJson);
+  });
+  route('POST', '/board', (req, reply) => {
+    validBody('POST', '/board', req.body);
+    const body = req.body as { name: string; description: string; soc: string; organisationId: string } & {
+      public?: boolean;
+      metadataFields?: unknown[];
+    };
+    if (!store.organisationById(body.organisationId)) {
+      throw new HttpFailure(400, `organisation ${body.organisationId} does not exist`);
+    }
+    if (!KNOWN_SOCS.includes(body.soc)) throw new HttpFailure(400, `unknown soc "${body.soc}"`);
+    if (store.boardByName(body.organisationId, body.name)) {
+      throw new HttpFailure(409, `a board named "${body.name}" already exists in this organisation`);
+    }
+    const at = iso();
+    const row: BoardRow = {
+      id: randomUUID(),
+      name: body.name,
+      description: body.description,
+      soc: body.soc,
+      organisationId: body.organisationId,
+      public: body.public ?? false,
+      metadataFields: body.metadataFields ?? [],
+      createdAt: at,
+      updatedAt: at,
+    };
+    store.insertBoard(row);
+    return reply.code(201).send(boardJson(row));
+  });
+  route('GET', '/board/id/{id}', (req) => {
+    const id = requireUuid(req.params.id, 'board id');
+    const row = store.boardById(id);
+    if (!row) throw new HttpFailure(404, `board ${id} not found`);
+    return boardJson(row);
+  });
+
+  // ---- networks -------------------------------------------------------------------------------------------
+
+  route('GET', '/network', (req) => {
+    const organisationId = requireUuid(req.query.organisationId, 'organisationId');
+    const { limit, offset } = paging(req.query);
+    return store
+      .listNetworks(organisationId, req.query.includePublic === 'true', limit, offset)
+      .map(networkJson);
+  });
+  route('POST', '/network', (req, reply) => {
+    validBody('POST', '/network', req.body);
+    const body = req.body as {
+      name: string;
+      description: string;
+      key: string;
+      organisationId: string;
+      networkId: number;
+      public: boolean;
+    };
+    if (!store.organisationById(body.organisationId)) {
+      throw new HttpFailure(400, `organisation ${body.organisationId} does not exist`);
+    }
+    decode32(body.key, 'key');
+    if (body.networkId < 0 || body.networkId > 0xffffff)
+      throw new HttpFailure(400, 'networkId must be a 24-bit number');
+    if (store.networkConflict(body.name, body.networkId)) {
+      throw new HttpFailure(
+        409,
+        `a network with name "${body.name}" or networkId ${body.networkId} already exists`,
+      );
+    }
+    const at = iso();
+    const row: NetworkRow = { id: randomUUID(), ...pick(body), createdAt: at, updatedAt: at };
+    store.insertNetwork(row);
+    return reply.code(201).send(networkJson(row));
+  });
+  function pick(body: {
+    name: string;
+    description: string;
+    key: string;
+    organisationId: string;
+    networkId: number;
+    public: boolean;
+  }) {
+    const { name, description, key, organisationId, networkId } = body;
+    return { name, description, key, organisationId, networkId, public: body.public };
+  }
+
+  // ---- devices --------------------------------------------------------------------------------------------
+
+  route('GET', '/device', (req) => {
+    const organisationId = requireUuid(req.query.organisationId, 'organisationId');
+    const { limit, offset } = paging(req.query);
+    return store.listDevices(organisationId, limit, offset).map(deviceJson);
+  });
+  route('POST', '/device', (req, reply) => {
+    validBody('POST', '/device', req.body);
+    const body = req.body as {
+      mcuId: string;
+      boardId: string;
+      organisationId: string;
+      deviceId?: string;
+      metadata?: Record<string, string>;
+      initialDeviceState?: unknown;
+    };
+    if (!MCU_ID.test(body.mcuId))
+      throw new HttpFailure(400, 'mcuId must be 16 or 24 lowercase hex characters');
+    if (!UUID.test(body.organisationId) || !store.organisationById(body.organisationId)) {
+      throw new HttpFailure(400, `organisation ${body.organisationId} does not exist`);
+    }
+    const board = UUID.test(body.boardId) ? store.boardById(body.boardId) : undefined;
+    if (!board) throw new HttpFailure(400, `board ${body.boardId} does not exist`);
+    if (board.organisationId !== body.organisationId && !board.public) {
+      throw new HttpFailure(400, `board ${board.id} belongs to another organisation and is not public`);
+    }
+    if (body.deviceId !== undefined) requireDeviceIdFormat(body.deviceId);
+    const row = store.transaction(() => {
+      const existing = store.deviceBySocAndMcuId(board.soc, body.mcuId);
+      if (existing) {
+        throw new HttpFailure(409, `a device with mcuId ${body.mcuId} on soc ${board.soc} already exists`);
+      }
+      if (body.deviceId !== undefined && store.deviceByDeviceId(body.deviceId)) {
+        throw new HttpFailure(409, `deviceId ${body.deviceId} is already in use`);
+      }
+      const deviceId = body.deviceId ?? freshDeviceId(store);
+      const at = iso();
+      const row: DeviceRow = {
+        id: randomUUID(),
+        deviceId,
+        mcuId: body.mcuId,
+        soc: board.soc,
+        boardId: board.id,
+        organisationId: body.organisationId,
+        metadata: body.metadata ?? {},
+        initialDeviceState: body.initialDeviceState,
+        devicePublicKey: null,
+        createdAt: at,
+        updatedAt: at,
+      };
+      store.insertDevice(row);
+      return row;
+    });
+    return reply.code(201).send(deviceJson(row));
+  });
+
+  const deviceByDeviceId = (deviceId: string | undefined): DeviceRow => {
+    requireDeviceIdFormat(deviceId ?? '');
+    const row = store.deviceByDeviceId(deviceId ?? '');
+    if (!row) throw new HttpFailure(404, `device ${deviceId} not found`);
+    return row;
+  };
+
+  route('GET', '/device/deviceId/{deviceId}', (req) => deviceJson(deviceByDeviceId(req.params.deviceId)));
+  route('GET', '/device/id/{id}', (req) => {
+    const id = requireUuid(req.params.id, 'device id');
+    const row = store.deviceById(id);
+    if (!row) throw new HttpFailure(404, `device ${id} not found`);
+    return deviceJson(row);
+  });
+  route('GET', '/device/soc/{soc}/mcuId/{mcuId}', (req) => {
+    const soc = req.params.soc ?? '';
+    const mcuId = req.params.mcuId ?? '';
+    if (!MCU_ID.test(mcuId)) throw new HttpFailure(400, 'mcuId must be 16 or 24 lowercase hex characters');
+    const row = store.deviceBySocAndMcuId(soc, mcuId);
+    if (!row) throw new HttpFailure(404, `no device with mcuId ${mcuId} on soc ${soc}`);
+    return deviceJson(row);
+  });
+  route('GET', '/device/deviceId/{deviceId}/state', (req) => {
+    const device = deviceByDeviceId(req.params.deviceId);
+    const seen = store.seen(device.deviceId);
+    if (!seen) throw new HttpFailure(404, `device ${device.deviceId} not yet seen`);
+    const initial = (device.initialDeviceState ?? {}) as Record<string, unknown>;
+    return {
+      ...initial,
+      createdAt: seen.firstSeenAt,
+      updatedAt: seen.lastSeenAt,
+      lastRouteInterface: 'udp',
+      lastRouteUdpAddress: seen.address,
+      lastRouteUdpTime: seen.lastSeenAt,
+      lastRoute: udpRoute(seen.address, seen.lastSeenAt, seen.sequence),
+      lastRouteTime: seen.lastSeenAt,
+    };
+  });
+  route('GET', '/device/deviceId/{deviceId}/lastRoute', (req) => {
+    const device = deviceByDeviceId(req.params.deviceId);
+    const seen = store.seen(device.deviceId);
+    if (!seen) throw new HttpFailure(404, `device ${device.deviceId} not yet seen`);
+    return udpRoute(seen.address, seen.lastSeenAt, seen.sequence);
+  });
+
+  // ---- keys -----------------------------------------------------------------------------------------------
+
+  route('GET', '/key/publicKey', () => ({ key: cloudPublicKey.toString('base64') }));
+  route('POST', '/key/sharedSecret', (req) => {
+    validBody('POST', '/key/sharedSecret', req.body);
+    const devicePublicKey = decode32((req.body as { key: string }).key, 'key');
+    return { key: sharedSecretWith(devicePublicKey).toString('base64') };
+  });
+
+  function sharedSecretWith(devicePublicKey: Buffer): Buffer {
+    try {
+      return x25519SharedSecret(cloudPrivateKey, devicePublicKey);
+    } catch {
+      // node refuses low-order points (the all-zero result); that is a bad key, not a server fault.
+      throw new HttpFailure(400, 'key is not a usable X25519 public key');
+    }
+  }
+
+  /**
+   * The security state a /key/*device call relies on: the one in the request (checked, then stored) or the last
+   * one stored. Checks mirror what the cloud must do: the sealed response opens under our key, answers its own
+   * challenge, names this device (or the blank id a board has before its id is written), and comes from the same
+   * device key as any state accepted before.
+   */
+  function acceptedDevicePublicKey(device: DeviceRow, provided: SecurityStateJson | undefined): Buffer {
+    if (provided === undefined) {
+      const stored = store.securityState(device.deviceId);
+      if (stored === undefined) {
+        throw new HttpFailure(
+          400,
+          `device ${device.deviceId} has no stored security state; send the board's securityState (challenge response) with this request`,
+        );
+      }
+      return Buffer.from((JSON.parse(stored) as SecurityStateJson).devicePublicKey, 'base64');
+    }
+    const state = securityStateFromJson(provided);
+    if (!state.cloudPublicKey.equals(cloudPublicKey)) {
+      throw new HttpFailure(
+        400,
+        'security state was made for a different cloud public key (the board holds another cloud key)',
+      );
+    }
+    const opened = openChallengeResponse(state, cloudPrivateKey);
+    if (!opened.ok) throw new HttpFailure(400, `security state refused: challenge response ${opened.reason}`);
+    if (opened.value.deviceId !== device.deviceId && opened.value.deviceId !== UNPROVISIONED_DEVICE_ID) {
+      throw new HttpFailure(
+        400,
+        `security state belongs to device ${opened.value.deviceId}, not ${device.deviceId}`,
+      );
+    }
+    if (
+      device.devicePublicKey !== null &&
+      !Buffer.from(device.devicePublicKey, 'base64').equals(state.devicePublicKey)
+    ) {
+      throw new HttpFailure(
+        400,
+        `security state device public key differs from the one bound to device ${device.deviceId}`,
+      );
+    }
+    const at = iso();
+    store.transaction(() => {
+      store.bindDevicePublicKey(device.deviceId, state.devicePublicKey.toString('base64'), at);
+      store.storeSecurityState(device.deviceId, JSON.stringify(provided), at);
+    });
+    return state.devicePublicKey;
+  }
+
+  const deviceKeyRequest = (template: string, body: unknown) => {
+    validBody('POST', template, body);
+    const { deviceId, securityState } = body as { deviceId: string; securityState?: SecurityStateJson };
+    const device = deviceByDeviceId(deviceId);
+    return sharedSecretWith(acceptedDevicePublicKey(device, securityState));
+  };
+
+  route('POST', '/key/sharedSecret/device', (req) => {
+    const shared = deviceKeyRequest('/key/sharedSecret/device', req.body);
+    return { key: shared.toString('base64') };
+  });
+  route('POST', '/key/derived/device', (req) => {
+    const shared = deviceKeyRequest('/key/derived/device', req.body);
+    const keyInterface = (req.body as { interface: KeyInterface }).interface;
+    if (!KEY_INTERFACES.includes(keyInterface))
+      throw new HttpFailure(400, `unknown interface "${keyInterface}"`);
+    // Salt = today's GPS day, as devices derive per-interface keys. Which salt the real cloud uses for this
+    // endpoint is an open question (infuse-facts "Keys"); the station must not rely on more than the sandbox shows.
+    const key = deriveInterfaceKey(shared, keyInterface, gpsDayNumber(now()));
+    shared.fill(0);
+    return { key: key.toString('base64') };
+  });
+
+  // ---- MQTT -----------------------------------------------------------------------------------------------
+
+  route('POST', '/mqtt/token', (req) => {
+    validBody('POST', '/mqtt/token', req.body);
+    const { organisationId, ttlSeconds } = req.body as { organisationId: string; ttlSeconds: number };
+    if (!store.organisationById(organisationId))
+      throw new HttpFailure(400, `organisation ${organisationId} does not exist`);
+    if (ttlSeconds < 60 || ttlSeconds > 86_400)
+      throw new HttpFailure(400, 'ttlSeconds must be from 60 to 86400');
+    const issuedAt = now();
+    return {
+      token: `sbx_mqtt_${randomBytes(32).toString('base64url')}`,
+      issuedAt: issuedAt.toISOString(),
+      expiresAt: new Date(issuedAt.getTime() + ttlSeconds * 1000).toISOString(),
+    };
+  });
+
+  // ---- sandbox-only routes (not in the OpenAPI file; see README.md) ---------------------------------------
+
+  route('POST', '/sandbox/uplink', (req, reply) => {
+    const parsed = uplinkBodySchema.safeParse(req.body);
+    if (!parsed.success)
+      throw new HttpFailure(400, 'uplink body needs deviceId, devicePublicKey, nonce and payload strings');
+    const body = parsed.data;
+    const device = deviceByDeviceId(body.deviceId);
+    if (
+      device.devicePublicKey !== null &&
+      !Buffer.from(device.devicePublicKey, 'base64').equals(Buffer.from(body.devicePublicKey, 'base64'))
+    ) {
+      throw new HttpFailure(
+        401,
+        `uplink device public key does not match the key bound to device ${device.deviceId}`,
+      );
+    }
+    const opened = openUplink(body, cloudPrivateKey);
+    if (!opened.ok) {
+      if (opened.reason === 'malformed') throw new HttpFailure(400, 'uplink is malformed');
+      throw new HttpFailure(401, `uplink refused: ${opened.reason}`);
+    }
+    const at = iso();
+    store.transaction(() => {
+      store.bindDevicePublicKey(device.deviceId, body.devicePublicKey, at);
+      store.recordSeen(device.deviceId, at, `${req.ip}:${req.socket.remotePort ?? 0}`);
+    });
+    return reply.code(204).send();
+  });
+  route('GET', '/sandbox/faults', () => faults.get());
+  route('PUT', '/sandbox/faults', (req) => {
+    const parsed = faultConfigSchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw new HttpFailure(400, `invalid fault config: ${z.prettifyError(parsed.error)}`);
+    faults.set(parsed.data);
+    return faults.get();
+  });
+  route('POST', '/sandbox/faults/rules', (req) => {
+    const parsed = faultRuleSchema.safeParse(req.body);
+    if (!parsed.success) throw new HttpFailure(400, `invalid fault rule: ${z.prettifyError(parsed.error)}`);
+    faults.addRule(parsed.data);
+    return faults.get();
+  });
+  route('DELETE', '/sandbox/faults', (_req, reply) => {
+    faults.clear();
+    return reply.code(204).send();
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ port: options.port ?? 0, host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closed = false;
+  return {
+    url: `http://${urlHost}:${port}`,
+    apiKey,
+    cloudPublicKey: cloudPublicKey.toString('base64'),
+    ...seed,
+    faults,
+    contractViolations,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      store.close();
+    },
+  };
+}
+
+function udpRoute(address: string, time: string, sequence: number) {
+  return { interface: 'udp', interfaceData: { sequence }, udp: { address, time } };
+}
+
+/** A cloud-style id: random, never the blank all-ones id nor a locally managed ffff-prefixed one. */
+function freshDeviceId(store: SandboxStore): string {
+  for (;;) {
+    const candidate = randomBytes(8).toString('hex');
+    if (isValidDeviceId(candidate) && !store.deviceByDeviceId(candidate)) return candidate;
+  }
+}
+
+/** One organisation, one nRF52840 board and one network, created on first start and reused after. */
+function seedOnce(store: SandboxStore, iso: () => string): SandboxSeed {
+  return store.transaction(() => {
+    const organisationId = store.metaOrInit('seed_organisation_id', () => {
+      const at = iso();
+      const id = randomUUID();
+      store.insertOrganisation({ id, name: 'Sandbox Organisation', createdAt: at, updatedAt: at });
+      return id;
+    });
+    const boardId = store.metaOrInit('seed_board_id', () => {
+      const at = iso();
+      const id = randomUUID();
+      store.insertBoard({
+        id,
+        name: 'Sandbox Board',
+        description: 'Seeded sandbox board profile (nRF52840)',
+        soc: 'nRF52840',
+        organisationId,
+        public: false,
+        metadataFields: [],
+        createdAt: at,
+        updatedAt: at,
+      });
+      return id;
+    });
+    const networkUuid = store.metaOrInit('seed_network_uuid', () => {
+      const at = iso();
+      const id = randomUUID();
+      store.insertNetwork({
+        id,
+        name: 'Sandbox Network',
+        description: 'Seeded sandbox network (random id and key; never the vendor default network 0)',
+        key: randomBytes(32).toString('base64'),
+        organisationId,
+        networkId: randomInt(1, 0x1000000),
+        public: false,
+        createdAt: at,
+        updatedAt: at,
+      });
+      return id;
+    });
+    const network = store.networkById(networkUuid);
+    if (!network) throw new Error('sandbox data is inconsistent: the seeded network is missing');
+    return { organisationId, boardId, networkId: network.networkId, networkUuid };
+  });
+}
