@@ -38,7 +38,10 @@ export type UplinkRoute = Schemas['UplinkRoute'];
 export type HealthCheck = Schemas['HealthCheck'];
 
 /** A network as the client hands it out: the key wrapped so it cannot be printed by accident. */
-export type NetworkRecord = Omit<Network, 'key'> & { key: SecretBytes };
+export type NetworkRecord = {
+  // Omit<> over a schema with an index signature would erase the known fields, so list them through a mapped type.
+  [K in keyof Network as string extends K ? never : K extends 'key' ? never : K]: Network[K];
+} & { key: SecretBytes };
 
 export interface NewNetworkInput {
   name: string;

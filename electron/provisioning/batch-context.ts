@@ -1,0 +1,98 @@
+/**
+ * Everything a batch resolves once and every unit shares: the organisation, board profile and network from the
+ * recipe, the cloud public key (fetched once per batch), and the limit on concurrent backend calls.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import {
+  resolveBoard,
+  resolveNetwork,
+  resolveOrganisation,
+  SecretBytes,
+  unwrap,
+  type InfuseClient,
+} from '../backend';
+import type { Recipe, StationConfig } from '../../station-config';
+
+export interface BatchNetwork {
+  id: number;
+  key: SecretBytes;
+}
+
+export interface BatchContext {
+  client: InfuseClient;
+  recipe: Recipe;
+  station: StationConfig['station'];
+  organisationId: string;
+  boardId: string;
+  network: BatchNetwork | null;
+  /** Every backend call of every slot goes through this, so N slots never hammer the backend with N x calls. */
+  backend: LimitFunction;
+  cloudPublicKey(): Promise<Buffer>;
+  /** Wipe secrets held for the batch (the network key). */
+  close(): void;
+}
+
+export interface OpenBatchOptions {
+  client: InfuseClient;
+  recipe: Recipe;
+  station: StationConfig['station'];
+  concurrency: number;
+  /** A network key kept in the station's secret store (recipe.network.keySecret). */
+  networkKeyFromStore?: (name: string) => SecretBytes | undefined;
+}
+
+export async function openBatchContext(options: OpenBatchOptions): Promise<BatchContext> {
+  const { client, recipe } = options;
+  const organisation = unwrap(
+    await resolveOrganisation(
+      client,
+      'id' in recipe.organisation && recipe.organisation.id
+        ? { id: recipe.organisation.id }
+        : { name: recipe.organisation.name as string },
+    ),
+  ).value;
+  const organisationId = organisation.id;
+  const board = unwrap(
+    await resolveBoard(
+      client,
+      recipe.board.id ? { id: recipe.board.id } : { name: recipe.board.name as string, organisationId },
+      recipe.soc,
+    ),
+  ).value;
+
+  let network: BatchNetwork | null = null;
+  if (recipe.network) {
+    const ref =
+      recipe.network.id !== undefined
+        ? { networkId: recipe.network.id, organisationId }
+        : { create: { name: recipe.network.name as string, organisationId } };
+    const resolved = unwrap(await resolveNetwork(client, ref)).value;
+    const storeKey = recipe.network.keySecret
+      ? options.networkKeyFromStore?.(recipe.network.keySecret)
+      : undefined;
+    network = { id: resolved.networkId, key: storeKey ?? resolved.key };
+  }
+
+  let cloudKey: Promise<Buffer> | undefined;
+  const backend = pLimit(Math.max(1, options.concurrency));
+  return {
+    client,
+    recipe,
+    station: options.station,
+    organisationId,
+    boardId: board.id,
+    network,
+    backend,
+    cloudPublicKey() {
+      cloudKey ??= backend(() => client.getCloudPublicKey()).then(unwrap);
+      // A failed fetch must not poison the cache for the rest of the batch.
+      cloudKey.catch(() => {
+        cloudKey = undefined;
+      });
+      return cloudKey;
+    },
+    close() {
+      network?.key.wipe();
+    },
+  };
+}
