@@ -9,4 +9,8 @@ export { PtyPair, socatAvailable, SocatMissingError } from './pty-pair';
 export { PtyBoardHost } from './pty-board-host';
 export { startSimulator, DEFAULT_SIM_SOC } from './simulator';
 export type { Simulator, SimulatedBoard, SimulatorOptions } from './simulator';
-export { DEVELOPMENT_CLOUD_PUBLIC_KEY, developmentCloudPrivateKey } from './development-cloud-key';
+export {
+  DEVELOPMENT_CLOUD_KEY_SEED,
+  DEVELOPMENT_CLOUD_PUBLIC_KEY,
+  developmentCloudPrivateKey,
+} from './development-cloud-key';
