@@ -33,7 +33,7 @@ export async function keyAgreement(unit: UnitContext): Promise<StepResult> {
     details: {
       challengeResponseType: state.challengeResponseType,
       networkId: state.networkId,
-      derivedKeyInterface: derived.interface,
+      derivedInterface: derived.interface,
       derivedKeyFp: unit.derivedKey.fingerprint,
     },
   };

@@ -43,13 +43,13 @@ export async function writeCredentials(unit: UnitContext): Promise<StepResult> {
     fields.mqttToken = unit.mqttToken.token.revealText();
     fields.mqttTokenExpiresAt = isoSeconds(unit.mqttToken.expiresAt);
     expected.mqttTokenFp = unit.mqttToken.token.fingerprint;
-    expected.mqttTokenExpiresAt = fields.mqttTokenExpiresAt;
+    expected.mqttExpiresAt = fields.mqttTokenExpiresAt;
   }
   if (unit.derivedKey && credentials.derivedKey) {
     fields.derivedKey = unit.derivedKey.revealBase64();
     fields.derivedKeyInterface = credentials.derivedKey.interface;
     expected.derivedKeyFp = unit.derivedKey.fingerprint;
-    expected.derivedKeyInterface = credentials.derivedKey.interface;
+    expected.derivedInterface = credentials.derivedKey.interface;
   }
 
   unit.journal.intent('write-credentials', 'write-and-commit', expected);
@@ -71,12 +71,10 @@ export async function writeCredentials(unit: UnitContext): Promise<StepResult> {
     ...(expected.networkId !== undefined && { networkId: readback.networkId ?? null }),
     ...(expected.networkKeyFp !== undefined && { networkKeyFp: readback.networkKeyFp ?? null }),
     ...(expected.mqttTokenFp !== undefined && { mqttTokenFp: readback.mqttTokenFp ?? null }),
-    ...(expected.mqttTokenExpiresAt !== undefined && {
-      mqttTokenExpiresAt: readback.mqttTokenExpiresAt ?? null,
-    }),
+    ...(expected.mqttExpiresAt !== undefined && { mqttExpiresAt: readback.mqttTokenExpiresAt ?? null }),
     ...(expected.derivedKeyFp !== undefined && { derivedKeyFp: readback.derivedKeyFp ?? null }),
-    ...(expected.derivedKeyInterface !== undefined && {
-      derivedKeyInterface: readback.derivedKeyInterface ?? null,
+    ...(expected.derivedInterface !== undefined && {
+      derivedInterface: readback.derivedKeyInterface ?? null,
     }),
   };
   const mismatched = Object.keys(expected).filter((key) => actual[key] !== expected[key]);
@@ -133,7 +131,7 @@ export async function verify(unit: UnitContext): Promise<StepResult> {
     );
   }
   details.keyId = keyId;
-  details.signKeyVerified = true;
+  details.signProofOk = true;
 
   const derived = batch.recipe.credentials.derivedKey;
   if (derived && unit.derivedKey && unit.derivedKeyGpsDay !== undefined) {
@@ -156,8 +154,8 @@ export async function verify(unit: UnitContext): Promise<StepResult> {
         true,
       );
     }
-    details.derivedKeyVerified = true;
-    details.derivedKeyGpsDay = matchedDay;
+    details.derivedProofOk = true;
+    details.derivedGpsDay = matchedDay;
   }
   return { details };
 }

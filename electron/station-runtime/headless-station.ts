@@ -1,0 +1,131 @@
+/**
+ * Puts a station together outside Electron: the backend client (the sandbox started in-process when the config
+ * says so), virtual boards when asked, the slots to provision, and where the data lives. The CLI uses it today;
+ * the web host and the Electron app use the same pieces.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { InfuseClient, SecretBytes } from '../backend';
+import { sealUplink, sendUplink, startSandbox, type SandboxHandle } from '../sandbox';
+import type { SecretStore } from '../secrets';
+import { startSimulator, type Simulator } from '../../firmware-protocol/virtual-board';
+import type { StationConfig, StationPaths } from '../../station-config';
+import type { SlotSpec } from '../provisioning';
+
+export interface HeadlessStationOptions {
+  config: StationConfig;
+  paths: StationPaths;
+  /** Overrides where the audit database, the virtual boards' flash and the sandbox's data live. */
+  dataDir?: string;
+  /** Start this many virtual boards (sandbox configs only, or with an explicit sandbox backend). */
+  sim?: number;
+  /** Explicit ports; otherwise the config's ports. */
+  ports?: string[];
+  secrets: SecretStore;
+}
+
+export interface HeadlessStation {
+  client: InfuseClient;
+  slots: SlotSpec[];
+  databaseFile: string;
+  logDir: string;
+  sandbox?: SandboxHandle;
+  simulator?: Simulator;
+  close(): Promise<void>;
+}
+
+export class StationSetupError extends Error {
+  override name = 'StationSetupError';
+}
+
+export async function startHeadlessStation(options: HeadlessStationOptions): Promise<HeadlessStation> {
+  const { config } = options;
+  const dataDir = options.dataDir ?? options.paths.dataDir;
+  mkdirSync(dataDir, { recursive: true });
+  const databaseFile = options.dataDir ? join(dataDir, 'station.sqlite') : options.paths.databaseFile;
+  const logDir = options.dataDir ? join(dataDir, 'logs') : options.paths.logDir;
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+
+  try {
+    let client: InfuseClient;
+    let sandbox: SandboxHandle | undefined;
+    const budget = {
+      timeoutMs: config.backend.timeoutMs,
+      retry: { maxAttempts: config.backend.retries + 1 },
+    };
+    if (config.backend.mode === 'sandbox') {
+      sandbox = await startSandbox({ dataFile: join(dataDir, 'sandbox.sqlite') });
+      const handle = sandbox;
+      closers.push(() => handle.close());
+      client = new InfuseClient({
+        baseUrl: sandbox.url,
+        apiKey: SecretBytes.fromText(sandbox.apiKey, 'backend-api-key'),
+        authMode: 'x-api-key-bearer',
+        ...budget,
+      });
+    } else {
+      const apiKey = await options.secrets.get(config.backend.apiKeySecret);
+      if (!apiKey) {
+        throw new StationSetupError(
+          `the backend API key "${config.backend.apiKeySecret}" is not in the secret store: store it with \`station secret set ${config.backend.apiKeySecret}\` (reads stdin)`,
+        );
+      }
+      client = new InfuseClient({
+        baseUrl: config.backend.baseUrl,
+        apiKey: SecretBytes.fromText(apiKey.reveal(), config.backend.apiKeySecret),
+        authMode: config.backend.authMode,
+        ...budget,
+      });
+    }
+
+    let simulator: Simulator | undefined;
+    let ports = options.ports ?? config.slots.discovery.ports;
+    if (options.sim !== undefined) {
+      if (!sandbox) {
+        throw new StationSetupError(
+          '--sim needs a sandbox backend (a config with "backend": {"mode": "sandbox"})',
+        );
+      }
+      const uplink = { url: sandbox.url, apiKey: sandbox.apiKey };
+      simulator = await startSimulator({
+        count: options.sim,
+        soc: config.slots.virtualBoards?.soc ?? config.recipes[0]?.soc ?? 'nRF52840',
+        stateDir: join(dataDir, 'boards'),
+        cloudPublicKey: Buffer.from(sandbox.cloudPublicKey, 'base64'),
+        // A provisioned virtual board "comes online" the way a real one would send its first packet.
+        comesOnline: async ({ deviceId, devicePrivateKey, cloudPublicKey }) => {
+          const outcome = await sendUplink(
+            uplink.url,
+            sealUplink(devicePrivateKey, cloudPublicKey, deviceId, new Date()),
+            uplink.apiKey,
+          );
+          if (!outcome.ok) throw new Error(`sandbox refused the uplink (HTTP ${outcome.status})`);
+        },
+      });
+      const sim = simulator;
+      closers.push(() => sim.stop());
+      ports = sim.boards.map((board) => board.path);
+    }
+    if (ports.length === 0) {
+      throw new StationSetupError(
+        'no ports to provision: pass --ports P1,P2, or --sim N with a sandbox config, or list slots.discovery.ports in the config',
+      );
+    }
+    const slots: SlotSpec[] = ports.map((port, index) => ({ slot: `slot-${index + 1}`, port }));
+    return {
+      client,
+      slots,
+      databaseFile,
+      logDir,
+      ...(sandbox && { sandbox }),
+      ...(simulator && { simulator }),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

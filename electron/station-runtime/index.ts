@@ -1,0 +1,3 @@
+/** How a station is put together outside Electron (CLI today, the web host next). */
+export { startHeadlessStation, StationSetupError } from './headless-station';
+export type { HeadlessStation, HeadlessStationOptions } from './headless-station';
