@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printError } from './cli-output';
 import { registerBoardCommands } from './commands/board';
 import { registerConfigCommands } from './commands/config';
+import { registerProvisionCommand } from './commands/provision';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerSecretCommands } from './commands/secret';
 import { registerSimCommands } from './commands/sim';
@@ -11,6 +12,7 @@ const registrars: Array<(program: Command) => void> = [
   registerBoardCommands,
   registerSimCommands,
   registerSandboxCommand,
+  registerProvisionCommand,
   registerConfigCommands,
   registerSecretCommands,
 ];

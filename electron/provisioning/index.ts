@@ -17,3 +17,7 @@ export type {
   UnitFinish,
   UnitOutcome,
 } from './journal';
+export { auditJournal } from './audit-journal';
+export type { AuditJournalOptions } from './audit-journal';
+export { reconcileUnfinishedUnits } from './reconcile';
+export type { Reconciliation, ReconcileOptions } from './reconcile';

@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidArgumentError, type Command } from 'commander';
+import { AuditStore, AuditWriteError } from '../../audit';
+import { BackendError } from '../../backend';
+import {
+  auditJournal,
+  openBatchContext,
+  reconcileUnfinishedUnits,
+  runBatch,
+  type BatchContext,
+  type StepProgress,
+} from '../../provisioning';
+import { EnvFileSecretStore } from '../../secrets';
+import { startHeadlessStation, StationSetupError, type HeadlessStation } from '../../station-runtime';
+import { describeLoadFailure, effectiveConfig, loadStationConfig, secretReferences } from '../../../station-config';
+import { CliError, printJson, printProgress } from '../cli-output';
+import { positiveInteger } from './board';
+
+interface ProvisionOptions {
+  config?: string;
+  batch: string;
+  operator: string;
+  recipe?: string;
+  ports?: string[];
+  sim?: number;
+  count?: number;
+  json?: boolean;
+  data?: string;
+  secretsDir?: string;
+}
+
+function portList(value: string): string[] {
+  const ports = value.split(',').map((p) => p.trim()).filter(Boolean);
+  if (ports.length === 0) throw new InvalidArgumentError('expected one or more port paths, comma-separated');
+  return ports;
+}
+
+function progressLine(progress: StepProgress): string {
+  const took = progress.durationMs === undefined ? '' : ` (${progress.durationMs} ms)`;
+  const why = progress.error ? `: ${progress.error.code}: ${progress.error.operatorMessage}` : '';
+  return `${progress.slot} ${progress.step} ${progress.status}${took}${why}`;
+}
+
+export function registerProvisionCommand(program: Command): void {
+  program
+    .command('provision')
+    .description('provision a batch headless: every slot at once, recorded in the audit trail')
+    .option('--config <file>', 'station config (default: $STATION_CONFIG, else the sandbox config)')
+    .requiredOption('--batch <name>', 'batch name, as supervisors will look it up')
+    .requiredOption('--operator <name>', 'who runs the batch; recorded on every event')
+    .option('--recipe <id>', 'recipe id (default: the only recipe in the config)')
+    .option('--ports <p1,p2>', 'serial ports to provision, one slot each', portList)
+    .option('--sim <n>', 'start N virtual boards (sandbox configs) and provision them', positiveInteger)
+    .option('--count <k>', 'provision at most K units', positiveInteger)
+    .option('--data <dir>', 'keep the audit database, virtual boards and sandbox data here')
+    .option('--secrets-dir <dir>', 'secrets folder for the headless secret store')
+    .option('--json', 'print one JSON summary on stdout')
+    .action(async (options: ProvisionOptions) => {
+      process.exitCode = await provisionCommand(options);
+    });
+}
+
+async function provisionCommand(options: ProvisionOptions): Promise<number> {
+  if (options.ports && options.sim !== undefined) throw new CliError('give either --ports or --sim, not both', 2);
+  const loaded = loadStationConfig(options.config);
+  if (!loaded.ok) throw new CliError(describeLoadFailure(loaded).join('\n'));
+  const { config } = loaded;
+  const recipe = options.recipe
+    ? config.recipes.find((r) => r.id === options.recipe)
+    : config.recipes.length === 1
+      ? config.recipes[0]
+      : undefined;
+  if (!recipe) {
+    throw new CliError(
+      options.recipe
+        ? `no recipe "${options.recipe}" in ${loaded.source.path}; recipes: ${config.recipes.map((r) => r.id).join(', ')}`
+        : `the config has ${config.recipes.length} recipes: pick one with --recipe (${config.recipes.map((r) => r.id).join(', ')})`,
+      2,
+    );
+  }
+
+  const secrets = new EnvFileSecretStore(options.secretsDir ? { dir: options.secretsDir } : {});
+  let station: HeadlessStation;
+  try {
+    station = await startHeadlessStation({
+      config,
+      paths: loaded.paths,
+      secrets,
+      ...(options.data !== undefined && { dataDir: options.data }),
+      ...(options.sim !== undefined && { sim: options.sim }),
+      ...(options.ports !== undefined && { ports: options.ports }),
+    });
+  } catch (error) {
+    if (error instanceof StationSetupError) throw new CliError(error.message);
+    throw error;
+  }
+
+  let store: AuditStore | undefined;
+  let batch: BatchContext | undefined;
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    printProgress('interrupted: finishing the steps in progress, then stopping');
+    interrupt.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    store = AuditStore.open(station.databaseFile, { stationId: config.station.id });
+    const audit = store;
+
+    // Units a crash left unfinished are settled before any new unit starts.
+    const reconciled = await reconcileUnfinishedUnits({
+      store: audit,
+      client: station.client,
+      operator: options.operator,
+      ports: station.slots.map((slot) => slot.port),
+      baudRate: config.slots.baudRate,
+    });
+    for (const line of reconciled) printProgress(`reconciled unit ${line.unitId}: ${line.resolution} (${line.reason})`);
+
+    const fingerprints: Record<string, string | null> = {};
+    for (const name of secretReferences(config)) fingerprints[name] = (await secrets.get(name))?.fingerprint ?? null;
+    const effective = effectiveConfig(config, fingerprints);
+    const batchId = randomUUID();
+    audit.append({
+      kind: 'config.recorded',
+      operator: options.operator,
+      batchId,
+      details: {
+        configSha256: effective.sha256,
+        environment: config.environment,
+        recipeIds: config.recipes.map((r) => r.id),
+        secretFingerprints: effective.secrets,
+        configJson: effective.canonicalJson,
+      },
+    });
+    audit.append({
+      kind: 'batch.opened',
+      operator: options.operator,
+      batchId,
+      details: {
+        name: options.batch,
+        recipeId: recipe.id,
+        configSha256: effective.sha256,
+        plannedUnits: Math.min(options.count ?? station.slots.length, station.slots.length),
+      },
+    });
+    printProgress(`batch "${options.batch}" (${batchId}) opened with recipe ${recipe.id}; audit trail ${station.databaseFile}`);
+
+    try {
+      batch = await openBatchContext({
+        client: station.client,
+        recipe,
+        station: config.station,
+        concurrency: config.backend.concurrency,
+      });
+    } catch (error) {
+      const message = error instanceof BackendError ? error.operatorMessage : String(error);
+      audit.append({ kind: 'batch.closed', operator: options.operator, batchId, details: { reason: `could not open: ${message}` } });
+      throw new CliError(`could not prepare the batch: ${message}`);
+    }
+
+    const result = await runBatch({
+      batch,
+      slots: station.slots,
+      maxConcurrent: config.slots.maxConcurrent,
+      ...(options.count !== undefined && { count: options.count }),
+      journalFor: (slot) =>
+        auditJournal({ store: audit, batchId, operator: options.operator, slotNumber: station.slots.indexOf(slot) + 1 }),
+      link: { baudRate: config.slots.baudRate },
+      signal: interrupt.signal,
+      onProgress: (progress) => printProgress(progressLine(progress)),
+    });
+    const passed = result.units.filter((u) => u.outcome === 'passed').length;
+    const failed = result.units.length - passed;
+    if (!result.stoppedBy) {
+      audit.append({
+        kind: 'batch.closed',
+        operator: options.operator,
+        batchId,
+        details: { reason: `run finished: ${passed} passed, ${failed} failed` },
+      });
+    }
+    const summary = {
+      batch: options.batch,
+      batchId,
+      db: station.databaseFile,
+      passed,
+      failed,
+      units: result.units.map((u) => ({
+        mcuId: u.mcuId,
+        deviceId: u.deviceId,
+        outcome: u.outcome,
+        durationMs: u.durationMs,
+        ...(u.error && { failedStep: u.failedStep, errorCode: u.error.code, message: u.error.operatorMessage }),
+      })),
+    };
+    if (options.json) printJson(summary);
+    printProgress(`${passed} passed, ${failed} failed`);
+    if (result.stoppedBy) throw new CliError(result.stoppedBy);
+    return failed === 0 && passed > 0 ? 0 : 1;
+  } catch (error) {
+    if (error instanceof AuditWriteError) throw new CliError(error.operatorMessage);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    batch?.close();
+    store?.close();
+    await station.close();
+  }
+}
