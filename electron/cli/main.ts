@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printError } from './cli-output';
+import { registerAuditCommands } from './commands/audit';
 import { registerBoardCommands } from './commands/board';
 import { registerConfigCommands } from './commands/config';
 import { registerSecretCommands } from './commands/secret';
@@ -11,6 +12,7 @@ const registrars: Array<(program: Command) => void> = [
   registerSimCommands,
   registerConfigCommands,
   registerSecretCommands,
+  registerAuditCommands,
 ];
 
 export function buildProgram(): Command {
