@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printError } from './cli-output';
+import { registerAuditCommands } from './commands/audit';
 import { registerBoardCommands } from './commands/board';
 import { registerConfigCommands } from './commands/config';
 import { registerProvisionCommand } from './commands/provision';
@@ -15,6 +16,7 @@ const registrars: Array<(program: Command) => void> = [
   registerProvisionCommand,
   registerConfigCommands,
   registerSecretCommands,
+  registerAuditCommands,
 ];
 
 export function buildProgram(): Command {

@@ -1,0 +1,237 @@
+/**
+ * The events the provisioning engine records, as zod schemas: the engine gets its types from here and the store
+ * validates every append against them. Each event is an envelope (who, when, which batch/unit/slot/step) plus a
+ * `details` object whose shape depends on `kind`. Details objects are loose on purpose: a step may add its own
+ * measurements without a schema change, and the store still checks them for secret-like keys.
+ */
+import { z } from 'zod';
+
+export const AUDIT_EVENT_KINDS = [
+  'operator.login',
+  'operator.logout',
+  'config.recorded',
+  'batch.opened',
+  'batch.closed',
+  'unit.started',
+  'unit.identified',
+  'step.started',
+  'step.intent',
+  'step.finished',
+  'step.log',
+  'unit.attention',
+  'unit.finished',
+  'unit.voided',
+  'correction',
+] as const;
+export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
+
+export const UNIT_STATES = ['in-progress', 'passed', 'failed', 'attention', 'voided'] as const;
+export type UnitState = (typeof UNIT_STATES)[number];
+/** States a unit does not leave without a new attempt: everything else is unfinished work for the journal. */
+export const FINAL_UNIT_STATES: readonly UnitState[] = ['passed', 'failed', 'voided'];
+
+export const BATCH_STATES = ['open', 'closed'] as const;
+export type BatchState = (typeof BATCH_STATES)[number];
+
+/** UTC with milliseconds and an explicit offset, e.g. 2026-11-25T19:00:00.123+00:00. */
+export const AUDIT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$/;
+
+export function auditTimestamp(date: Date): string {
+  return date.toISOString().replace(/Z$/, '+00:00');
+}
+
+const text = z.string().min(1).max(1000);
+const ident = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
+const errorCode = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Z][A-Z0-9_]*$/, 'must be an UPPER_SNAKE error code');
+
+// --- details, one schema per kind ------------------------------------------------------------------------------
+
+export const operatorLoginDetails = z.looseObject({ role: z.string().max(64).optional() });
+export const operatorLogoutDetails = z.looseObject({});
+export const configRecordedDetails = z.looseObject({
+  configSha256: sha256Hex,
+  environment: z.string().max(64).optional(),
+  recipeIds: z.array(ident).optional(),
+  /** Fingerprints of the secrets the config references (name + fingerprint), never the secrets. */
+  secretFingerprints: z.array(z.object({ name: ident, fingerprint: z.string().nullable() })).optional(),
+});
+export const batchOpenedDetails = z.looseObject({
+  name: text,
+  recipeId: ident,
+  configSha256: sha256Hex,
+  plannedUnits: z.int().min(0).optional(),
+});
+export const batchClosedDetails = z.looseObject({ reason: z.string().max(1000).optional() });
+export const unitStartedDetails = z.looseObject({
+  soc: ident.optional(),
+  mcuId: ident.optional(),
+  label: z.string().max(256).optional(),
+});
+export const unitIdentifiedDetails = z.looseObject({
+  soc: ident,
+  mcuId: ident,
+  deviceId: ident.optional(),
+  firmwareVersion: z.string().max(64).optional(),
+  protocolVersion: z.string().max(64).optional(),
+});
+export const stepStartedDetails = z.looseObject({});
+/** What the step is about to do, journaled before it does it, so a crash can be reconciled rather than repeated. */
+export const stepIntentDetails = z.looseObject({ action: text });
+export const stepFinishedDetails = z.looseObject({
+  durationMs: z.number().min(0),
+  errorCode: errorCode.optional(),
+  message: z.string().max(2000).optional(),
+  measurements: z.record(z.string(), z.unknown()).optional(),
+});
+export const stepLogDetails = z.looseObject({
+  source: z.enum(['board', 'backend', 'station']),
+  lines: z.array(z.string().max(4000)).max(10_000),
+});
+export const unitAttentionDetails = z.looseObject({ reason: text, errorCode: errorCode.optional() });
+export const unitFinishedDetails = z.looseObject({
+  durationMs: z.number().min(0).optional(),
+  errorCode: errorCode.optional(),
+  message: z.string().max(2000).optional(),
+  deviceId: ident.optional(),
+});
+export const unitVoidedDetails = z.looseObject({ reason: text });
+/** Fields of the unit projection a correction may set; the corrected event itself stays as it was. */
+export const correctionDetails = z.looseObject({
+  reason: text,
+  set: z
+    .object({
+      state: z.enum(UNIT_STATES).optional(),
+      outcome: z.enum(['passed', 'failed']).nullable().optional(),
+      errorCode: errorCode.nullable().optional(),
+      deviceId: ident.nullable().optional(),
+      soc: ident.nullable().optional(),
+      mcuId: ident.nullable().optional(),
+    })
+    .strict()
+    .optional(),
+});
+
+// --- envelopes ---------------------------------------------------------------------------------------------------
+
+const envelope = {
+  /** Defaults to a fresh UUID. */
+  eventId: z.uuid().optional(),
+  /** Defaults to now. A Date, or a string in AUDIT_TIMESTAMP form. */
+  at: z
+    .union([z.date(), z.string().regex(AUDIT_TIMESTAMP, 'must be UTC like 2026-11-25T19:00:00.123+00:00')])
+    .optional(),
+  operator: z.string().min(1).max(128).nullish(),
+  batchId: ident.nullish(),
+  unitId: ident.nullish(),
+  slot: z.int().min(0).max(10_000).nullish(),
+  step: ident.nullish(),
+  outcome: z.null().optional(),
+  supersedes: z.int().positive().nullish(),
+};
+
+const stepOutcome = z.enum(['passed', 'failed', 'skipped']);
+const unitOutcome = z.enum(['passed', 'failed']);
+
+export const auditEventInputSchema = z.discriminatedUnion('kind', [
+  z.object({
+    ...envelope,
+    kind: z.literal('operator.login'),
+    operator: z.string().min(1).max(128),
+    details: operatorLoginDetails,
+  }),
+  z.object({
+    ...envelope,
+    kind: z.literal('operator.logout'),
+    operator: z.string().min(1).max(128),
+    details: operatorLogoutDetails,
+  }),
+  z.object({ ...envelope, kind: z.literal('config.recorded'), details: configRecordedDetails }),
+  z.object({ ...envelope, kind: z.literal('batch.opened'), batchId: ident, details: batchOpenedDetails }),
+  z.object({ ...envelope, kind: z.literal('batch.closed'), batchId: ident, details: batchClosedDetails }),
+  z.object({
+    ...envelope,
+    kind: z.literal('unit.started'),
+    batchId: ident,
+    unitId: ident,
+    details: unitStartedDetails,
+  }),
+  z.object({
+    ...envelope,
+    kind: z.literal('unit.identified'),
+    unitId: ident,
+    details: unitIdentifiedDetails,
+  }),
+  z.object({
+    ...envelope,
+    kind: z.literal('step.started'),
+    unitId: ident,
+    step: ident,
+    details: stepStartedDetails,
+  }),
+  z.object({
+    ...envelope,
+    kind: z.literal('step.intent'),
+    unitId: ident,
+    step: ident,
+    details: stepIntentDetails,
+  }),
+  z.object({
+    ...envelope,
+    kind: z.literal('step.finished'),
+    unitId: ident,
+    step: ident,
+    outcome: stepOutcome,
+    details: stepFinishedDetails,
+  }),
+  z.object({ ...envelope, kind: z.literal('step.log'), unitId: ident, details: stepLogDetails }),
+  z.object({ ...envelope, kind: z.literal('unit.attention'), unitId: ident, details: unitAttentionDetails }),
+  z.object({
+    ...envelope,
+    kind: z.literal('unit.finished'),
+    unitId: ident,
+    outcome: unitOutcome,
+    details: unitFinishedDetails,
+  }),
+  z.object({ ...envelope, kind: z.literal('unit.voided'), unitId: ident, details: unitVoidedDetails }),
+  z.object({
+    ...envelope,
+    kind: z.literal('correction'),
+    supersedes: z.int().positive(),
+    details: correctionDetails,
+  }),
+]);
+
+/** What the engine passes to `AuditStore.append`. */
+export type AuditEventInput = z.input<typeof auditEventInputSchema>;
+export type ParsedAuditEventInput = z.output<typeof auditEventInputSchema>;
+/** The input for one kind, e.g. `AuditEventInputOf<'step.finished'>`. */
+export type AuditEventInputOf<K extends AuditEventKind> = Extract<AuditEventInput, { kind: K }>;
+
+/** An event as stored: the envelope with every field present (null when unused), its place in the chain and hash. */
+export interface AuditEvent {
+  seq: number;
+  eventId: string;
+  at: string;
+  stationId: string;
+  operator: string | null;
+  batchId: string | null;
+  unitId: string | null;
+  slot: number | null;
+  step: string | null;
+  kind: string;
+  outcome: string | null;
+  details: Record<string, unknown>;
+  supersedes: number | null;
+  prevHash: string;
+  /** SHA-256 of the event; stable, so it doubles as the idempotency key when the trail is shipped elsewhere. */
+  hash: string;
+}

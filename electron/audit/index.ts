@@ -1,0 +1,16 @@
+/** The audit trail: what other folders may import. */
+export {
+  AuditStore,
+  assertDurablePragmas,
+  type AuditStoreOptions,
+  type BatchSummary,
+  type DurabilityPragmas,
+  type StoredEvent,
+  type UnitHistory,
+} from './store';
+export type { BatchRecord, UnitRecord } from './projections';
+export * from './events';
+export * from './errors';
+export { verifyAuditChain, type TamperReason, type VerifyResult } from './verify';
+export { eventHash, canonicalJson, GENESIS_HASH, type EventRowFields } from './hash-chain';
+export { isSecretLikeKey, findSecretLikeKey, secretKeyRefusal } from './secret-keys';

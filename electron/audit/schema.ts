@@ -1,0 +1,81 @@
+/**
+ * The audit file's schema, as an ordered list of migrations. `PRAGMA user_version` holds how many have run; each
+ * runs in its own transaction together with the version bump, so a crash leaves the file at a whole version.
+ * Migrations are append-only like the events: never edit one that has shipped, add the next.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: events (append-only, hash-chained) and the projections kept in step with them.
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE events (
+    seq        INTEGER PRIMARY KEY,
+    event_id   TEXT NOT NULL UNIQUE,
+    at         TEXT NOT NULL,
+    station_id TEXT NOT NULL,
+    operator   TEXT,
+    batch_id   TEXT,
+    unit_id    TEXT,
+    slot       INTEGER,
+    step       TEXT,
+    kind       TEXT NOT NULL,
+    outcome    TEXT,
+    details    TEXT NOT NULL,
+    supersedes INTEGER REFERENCES events(seq),
+    prev_hash  TEXT NOT NULL,
+    hash       TEXT NOT NULL UNIQUE,
+    CHECK (supersedes IS NULL OR supersedes < seq)
+  );
+  CREATE INDEX events_unit ON events(unit_id, seq);
+  CREATE INDEX events_batch ON events(batch_id, seq);
+  CREATE INDEX events_kind ON events(kind, seq);
+  CREATE INDEX events_supersedes ON events(supersedes) WHERE supersedes IS NOT NULL;
+
+  CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+  BEGIN
+    SELECT RAISE(ABORT, 'audit trail is append-only: events cannot be updated (record a correction instead)');
+  END;
+  CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+  BEGIN
+    SELECT RAISE(ABORT, 'audit trail is append-only: events cannot be deleted');
+  END;
+
+  CREATE TABLE batches (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    recipe_id     TEXT NOT NULL,
+    config_sha256 TEXT NOT NULL,
+    operator      TEXT,
+    opened_at     TEXT NOT NULL,
+    closed_at     TEXT,
+    state         TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+    last_seq      INTEGER NOT NULL REFERENCES events(seq)
+  );
+
+  CREATE TABLE units (
+    id          TEXT PRIMARY KEY,
+    batch_id    TEXT NOT NULL REFERENCES batches(id),
+    slot        INTEGER,
+    soc         TEXT,
+    mcu_id      TEXT,
+    device_id   TEXT,
+    state       TEXT NOT NULL CHECK (state IN ('in-progress', 'passed', 'failed', 'attention', 'voided')),
+    last_step   TEXT,
+    outcome     TEXT CHECK (outcome IS NULL OR outcome IN ('passed', 'failed')),
+    error_code  TEXT,
+    started_at  TEXT NOT NULL,
+    ended_at    TEXT,
+    duration_ms REAL,
+    attempt     INTEGER NOT NULL,
+    last_seq    INTEGER NOT NULL REFERENCES events(seq)
+  );
+  CREATE INDEX units_batch ON units(batch_id, state);
+  CREATE INDEX units_identity ON units(soc, mcu_id);
+  CREATE INDEX units_unfinished ON units(state) WHERE state IN ('in-progress', 'attention');
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

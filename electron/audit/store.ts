@@ -1,0 +1,407 @@
+/**
+ * The station's audit trail: one SQLite file, an append-only hash-chained `events` table and the batch/unit views
+ * derived from it. Synchronous on purpose: when `append` returns, the event is on disk (WAL + synchronous=FULL),
+ * and when it throws, nothing was recorded and the caller must not carry on as if it had been.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { AuditEventRejectedError, AuditOpenError, AuditWriteError, sqliteCodeOf } from './errors';
+import {
+  auditEventInputSchema,
+  auditTimestamp,
+  type AuditEvent,
+  type AuditEventInput,
+  type ParsedAuditEventInput,
+} from './events';
+import { canonicalJson, eventHash, GENESIS_HASH, type EventRowFields } from './hash-chain';
+import { Projections, type BatchRecord, type UnitRecord } from './projections';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+import { findSecretLikeKey, secretKeyRefusal } from './secret-keys';
+
+export interface AuditStoreOptions {
+  /** Written into every event, and checked against the file: one station, one file. */
+  stationId: string;
+  /** How long a write waits for another connection's lock before failing (default 5 s). */
+  busyTimeoutMs?: number;
+  /**
+   * Cap on the file size in database pages (`PRAGMA max_page_count`). Appends beyond it fail exactly as on a full
+   * disk, which is how the tests prove the disk-full path for real.
+   */
+  maxPageCount?: number;
+  /** Clock for events that carry no `at` (tests pin it). */
+  now?: () => Date;
+}
+
+export interface StoredEvent extends AuditEvent {
+  /** Seqs of later events that supersede this one (corrections). */
+  supersededBy: number[];
+}
+
+export interface UnitHistory {
+  unit: UnitRecord | null;
+  /** Every event about the unit, in order, across all its attempts, corrections included. */
+  events: StoredEvent[];
+}
+
+export interface BatchSummary {
+  batch: BatchRecord;
+  units: number;
+  inProgress: number;
+  attention: number;
+  passed: number;
+  failed: number;
+  voided: number;
+  /** passed / (passed + failed); null until a unit has finished. Voided and unfinished units do not count. */
+  yield: number | null;
+}
+
+/** The pragma values that make the trail durable; `open` refuses a connection that does not read back these. */
+export interface DurabilityPragmas {
+  journalMode: unknown;
+  synchronous: unknown;
+  foreignKeys: unknown;
+}
+
+export function assertDurablePragmas(file: string, actual: DurabilityPragmas): void {
+  const problems: string[] = [];
+  if (String(actual.journalMode).toLowerCase() !== 'wal')
+    problems.push(`journal_mode is ${actual.journalMode}, not wal`);
+  // better-sqlite3 quietly runs WAL at NORMAL, which can lose the last commits on power loss.
+  if (actual.synchronous !== 2) problems.push(`synchronous is ${actual.synchronous}, not FULL (2)`);
+  if (actual.foreignKeys !== 1) problems.push(`foreign_keys is ${actual.foreignKeys}, not ON (1)`);
+  if (problems.length > 0) {
+    throw new AuditOpenError(
+      'AUDIT_OPEN_FAILED',
+      `refusing to use the audit trail ${file}: ${problems.join('; ')}; events could be lost on power failure`,
+    );
+  }
+}
+
+export const EVENT_COLUMNS =
+  'seq, event_id, at, station_id, operator, batch_id, unit_id, slot, step, kind, outcome, details, supersedes, prev_hash, hash';
+
+/** An events row as SQLite returns it (details still text). */
+export interface EventRow extends Omit<EventRowFields, 'details'> {
+  details: string;
+  hash: string;
+}
+
+export function rowToEvent(row: EventRow): AuditEvent {
+  return {
+    seq: row.seq,
+    eventId: row.event_id,
+    at: row.at,
+    stationId: row.station_id,
+    operator: row.operator,
+    batchId: row.batch_id,
+    unitId: row.unit_id,
+    slot: row.slot,
+    step: row.step,
+    kind: row.kind,
+    outcome: row.outcome,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    supersedes: row.supersedes,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export class AuditStore {
+  private failure: unknown = null;
+  private closed = false;
+  private readonly projections: Projections;
+  private readonly now: () => Date;
+  private readonly lastRow: Database.Statement<[], { seq: number; hash: string }>;
+  private readonly insertEvent: Database.Statement;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+    readonly stationId: string,
+    now: (() => Date) | undefined,
+  ) {
+    this.now = now ?? (() => new Date());
+    this.projections = new Projections(db);
+    this.lastRow = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
+    this.insertEvent = db.prepare(
+      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (@seq, @event_id, @at, @station_id, @operator, @batch_id,
+        @unit_id, @slot, @step, @kind, @outcome, @details, @supersedes, @prev_hash, @hash)`,
+    );
+  }
+
+  /** Opens (creating and migrating when needed) the station's audit file. Throws AuditOpenError when unusable. */
+  static open(file: string, options: AuditStoreOptions): AuditStore {
+    if (!/^[\x21-\x7e]{1,64}$/.test(options.stationId)) {
+      throw new AuditOpenError(
+        'AUDIT_OPEN_FAILED',
+        `invalid station id ${JSON.stringify(options.stationId)}`,
+      );
+    }
+    const existed = existsSync(file);
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+    } catch (error) {
+      throw new AuditOpenError(
+        'AUDIT_OPEN_FAILED',
+        `cannot open the audit trail ${file}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      assertDurablePragmas(file, {
+        journalMode: db.pragma('journal_mode', { simple: true }),
+        synchronous: db.pragma('synchronous', { simple: true }),
+        foreignKeys: db.pragma('foreign_keys', { simple: true }),
+      });
+      migrate(db, file, existed);
+      claimStation(db, file, options.stationId);
+      if (options.maxPageCount !== undefined)
+        db.pragma(`max_page_count = ${Math.trunc(options.maxPageCount)}`);
+      return new AuditStore(db, file, options.stationId, options.now);
+    } catch (error) {
+      db.close();
+      if (error instanceof AuditOpenError) throw error;
+      throw new AuditOpenError(
+        'AUDIT_OPEN_FAILED',
+        `cannot open the audit trail ${file}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** True once a write has failed: every later append throws AuditWriteError until the store is reopened. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  /**
+   * Records one event and updates the views in the same transaction; returns the event as stored. Throws
+   * AuditEventRejectedError for a bad event (nothing written, store still usable) and AuditWriteError when the
+   * file cannot be written (nothing written, store refuses further appends).
+   */
+  append(input: AuditEventInput): AuditEvent {
+    if (this.closed) throw new Error('the audit store is closed');
+    if (this.failure !== null) throw new AuditWriteError(this.failure);
+    const parsed = parseInput(input);
+    try {
+      return this.db.transaction(() => this.appendInTransaction(parsed)).immediate();
+    } catch (error) {
+      if (error instanceof AuditEventRejectedError) throw error;
+      const code = sqliteCodeOf(error);
+      if (code?.startsWith('SQLITE_CONSTRAINT')) {
+        throw new AuditEventRejectedError(`audit event refused: ${messageOf(error)}`);
+      }
+      if (code !== null) {
+        this.failure = error;
+        throw new AuditWriteError(error);
+      }
+      throw error;
+    }
+  }
+
+  private appendInTransaction(input: ParsedAuditEventInput): AuditEvent {
+    const last = this.lastRow.get();
+    const envelope = {
+      kind: input.kind as string,
+      batch_id: input.batchId ?? null,
+      unit_id: input.unitId ?? null,
+      slot: input.slot ?? null,
+      supersedes: input.supersedes ?? null,
+    };
+    this.projections.resolve(envelope);
+    const detailsJson = canonicalJson(input.details);
+    const fields: EventRowFields = {
+      seq: (last?.seq ?? 0) + 1,
+      event_id: input.eventId ?? randomUUID(),
+      at: typeof input.at === 'string' ? input.at : auditTimestamp(input.at ?? this.now()),
+      station_id: this.stationId,
+      operator: input.operator ?? null,
+      batch_id: envelope.batch_id,
+      unit_id: envelope.unit_id,
+      slot: envelope.slot,
+      step: input.step ?? null,
+      kind: input.kind,
+      outcome: input.outcome ?? null,
+      // Hash what will be read back: the canonical text parsed again, not the caller's object.
+      details: JSON.parse(detailsJson) as Record<string, unknown>,
+      supersedes: envelope.supersedes,
+      prev_hash: last?.hash ?? GENESIS_HASH,
+    };
+    const hash = eventHash(fields);
+    this.insertEvent.run({ ...fields, details: detailsJson, hash });
+    this.projections.apply(fields);
+    return rowToEvent({ ...fields, details: detailsJson, hash });
+  }
+
+  /** The last event recorded, or null for an empty trail. */
+  lastEvent(): AuditEvent | null {
+    const row = this.db
+      .prepare<[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT 1`)
+      .get();
+    return row ? rowToEvent(row) : null;
+  }
+
+  /** Events with seq > afterSeq, oldest first: what an outbox ships next. */
+  eventsAfter(afterSeq: number, limit = 1000): AuditEvent[] {
+    return this.db
+      .prepare<[number, number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+      )
+      .all(afterSeq, limit)
+      .map(rowToEvent);
+  }
+
+  unit(unitId: string): UnitRecord | null {
+    return this.projections.unit(unitId);
+  }
+
+  batch(batchId: string): BatchRecord | null {
+    return this.projections.batch(batchId);
+  }
+
+  unitHistory(unitId: string): UnitHistory {
+    const rows = this.db
+      .prepare<[string], EventRow & { superseded_by: string | null }>(
+        `SELECT ${EVENT_COLUMNS.split(', ')
+          .map((c) => `e.${c}`)
+          .join(', ')},
+          (SELECT group_concat(c.seq) FROM events c WHERE c.supersedes = e.seq) AS superseded_by
+         FROM events e WHERE e.unit_id = ? ORDER BY e.seq`,
+      )
+      .all(unitId);
+    return {
+      unit: this.projections.unit(unitId),
+      events: rows.map((row) => ({
+        ...rowToEvent(row),
+        supersededBy: row.superseded_by
+          ? row.superseded_by
+              .split(',')
+              .map(Number)
+              .sort((a, b) => a - b)
+          : [],
+      })),
+    };
+  }
+
+  batchSummary(batchId: string): BatchSummary | null {
+    const batch = this.projections.batch(batchId);
+    if (!batch) return null;
+    const c = this.projections.stateCounts(batchId);
+    const finished = c.passed + c.failed;
+    return {
+      batch,
+      units: c['in-progress'] + c.attention + c.passed + c.failed + c.voided,
+      inProgress: c['in-progress'],
+      attention: c.attention,
+      passed: c.passed,
+      failed: c.failed,
+      voided: c.voided,
+      yield: finished === 0 ? null : c.passed / finished,
+    };
+  }
+
+  /** Units started but not passed, failed or voided: what the journal must resume or reconcile after a restart. */
+  unfinishedUnits(): UnitRecord[] {
+    return this.projections.unfinishedUnits();
+  }
+
+  /** The unit last started for this board identity, or null. */
+  findUnitByMcuId(soc: string, mcuId: string): UnitRecord | null {
+    return this.projections.findUnitByMcuId(soc, mcuId);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function parseInput(input: AuditEventInput): ParsedAuditEventInput {
+  const result = auditEventInputSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue && issue.path.length > 0 ? issue.path.join('.') : 'event';
+    throw new AuditEventRejectedError(`audit event refused: ${path}: ${issue?.message ?? 'invalid'}`);
+  }
+  const secretPath = findSecretLikeKey(result.data.details);
+  if (secretPath !== null) throw new AuditEventRejectedError(secretKeyRefusal(secretPath));
+  const notJson = findNonJson(result.data.details, 'details');
+  if (notJson !== null) {
+    throw new AuditEventRejectedError(`audit event refused: ${notJson} is not a JSON value`);
+  }
+  return result.data;
+}
+
+/** Path of the first value JSON cannot carry faithfully (undefined, NaN, a Date...), or null. */
+function findNonJson(value: unknown, path: string): string | null {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : path;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNonJson(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, child] of Object.entries(value)) {
+      const found = findNonJson(child, `${path}.${key}`);
+      if (found) return found;
+    }
+    return null;
+  }
+  return path;
+}
+
+function migrate(db: Database.Database, file: string, existed: boolean): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new AuditOpenError(
+      'AUDIT_OPEN_FAILED',
+      `the audit trail ${file} has schema version ${version}, newer than this station understands (${SCHEMA_VERSION}); update the station software`,
+    );
+  }
+  if (version === 0 && existed) {
+    const tables = db
+      .prepare("SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+      .get() as {
+      n: number;
+    };
+    if (tables.n > 0) {
+      throw new AuditOpenError('AUDIT_NOT_AN_AUDIT_DB', `${file} is an SQLite file but not an audit trail`);
+    }
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
+
+function claimStation(db: Database.Database, file: string, stationId: string): void {
+  const row = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'station_id'").get();
+  if (!row) {
+    db.prepare("INSERT INTO meta (key, value) VALUES ('station_id', ?)").run(stationId);
+  } else if (row.value !== stationId) {
+    throw new AuditOpenError(
+      'AUDIT_OPEN_FAILED',
+      `the audit trail ${file} belongs to station "${row.value}", not "${stationId}": each station keeps its own file`,
+    );
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
