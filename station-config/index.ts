@@ -13,3 +13,4 @@ export * from './load';
 export * from './effective';
 export * from './recipes';
 export * from './scanning';
+export { findShippedFile } from './shipped-files';

@@ -4,10 +4,10 @@
  * keys without a word, which is exactly the silent mistake a config must not allow). The result is a value, not a
  * thrown error, so the CLI and the app show the same messages.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { findShippedFile } from './shipped-files';
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { checkStationConfig, formatProblem, jsonPath, type CheckResult, type ConfigProblem } from './check';
 import type { StationConfig } from './schema';
@@ -15,20 +15,6 @@ import type { StationConfig } from './schema';
 /** The built-in default: a sandbox station with its own backend and virtual boards. */
 export const SANDBOX_CONFIG_PATH = findShippedFile(join('station-config', 'examples', 'sandbox.json'));
 
-/**
- * A file shipped with the station, found by walking up from this module: the same code runs from the sources
- * (station-config/) and from the CLI bundle (dist/cli/), which sit at different depths.
- */
-function findShippedFile(relative: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, relative);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return join(dirname(fileURLToPath(import.meta.url)), relative);
-    dir = parent;
-  }
-}
 export const STATION_CONFIG_ENV = 'STATION_CONFIG';
 /** A station config is a few kilobytes; anything this large is the wrong file. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;

@@ -6,12 +6,13 @@
  * apiKey, sharedSecret, derivedKey, networkKey, mqttToken, token, key, secret, password and their snake_case
  * spellings — unless it ends with "Fp", "Fingerprint" or "Id" (or "_fp", "_fingerprint", "_id"), optionally
  * plural: fingerprints and ids are what we store instead (`derivedKeyFp`, `networkKeyId`, `apiKeyFingerprints`).
+ * "PublicKey" is allowed too: X25519 public keys are identities QA needs (`devicePublicKey`), never secrets.
  * The rule errs on the side of refusing: a harmless `keySlot` is refused too and must be renamed (`slotNumber`),
  * because a false refusal shows up in the first test run while a leaked key would sit in every copy of the trail.
  */
 
 const SECRET_WORD = /key|secret|token|password/i;
-const ALLOWED_SUFFIX = /(?:Fp|Fingerprint|Id|_fp|_fingerprint|_id)s?$/;
+const ALLOWED_SUFFIX = /(?:Fp|Fingerprint|Id|PublicKey|_fp|_fingerprint|_id|_public_key)s?$/;
 
 export function isSecretLikeKey(name: string): boolean {
   return SECRET_WORD.test(name) && !ALLOWED_SUFFIX.test(name);

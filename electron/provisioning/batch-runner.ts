@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { BoardSession, SerialLink, type SerialLinkOptions } from '../serial';
 import type { BatchContext } from './batch-context';
-import { toProvisioningError } from './errors';
+import { isAuditFailure, toProvisioningError } from './errors';
 import type { UnitJournal } from './journal';
 import { provisionUnit, type StepProgress, type UnitResult } from './unit-workflow';
 
@@ -65,7 +65,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
         ...(options.onProgress && { onProgress: options.onProgress }),
         ...(options.now && { now: options.now }),
       });
-      if (result.error?.code === 'AUDIT_WRITE_FAILED') {
+      if (result.error && isAuditFailure(result.error)) {
         stoppedBy = result.error.operatorMessage;
         stop.abort();
       }

@@ -3,6 +3,7 @@
  * whether pressing Retry is safe. Serial and backend failures keep their own codes (SERIAL_* / BACKEND_*) and
  * texts; these are the workflow's own judgements.
  */
+import { AuditEventRejectedError, AuditWriteError } from '../audit';
 import { BackendError } from '../backend';
 import { SerialLinkError } from '../serial';
 
@@ -20,6 +21,7 @@ export const PROVISIONING_ERROR_CODES = [
   'STEP_TIMEOUT',
   'CANCELLED',
   'AUDIT_WRITE_FAILED',
+  'AUDIT_EVENT_REJECTED',
   'INTERNAL_ERROR',
 ] as const;
 export type ProvisioningErrorCode = (typeof PROVISIONING_ERROR_CODES)[number];
@@ -67,22 +69,29 @@ export function toProvisioningError(error: unknown, step: string): ProvisioningE
     );
     return new ProvisioningError(error.code, error.operatorMessage, retrySafe, step);
   }
-  if (
-    error instanceof Error &&
-    'code' in error &&
-    (error as { code: unknown }).code === 'AUDIT_WRITE_FAILED'
-  ) {
-    const message =
-      'operatorMessage' in error
-        ? String((error as { operatorMessage: unknown }).operatorMessage)
-        : error.message;
-    return new ProvisioningError('AUDIT_WRITE_FAILED', message, false, step);
+  if (error instanceof AuditWriteError) {
+    return new ProvisioningError('AUDIT_WRITE_FAILED', error.operatorMessage, false, step);
+  }
+  if (error instanceof AuditEventRejectedError) {
+    if (process.env.STATION_DEBUG) console.error(error);
+    return new ProvisioningError(
+      'AUDIT_EVENT_REJECTED',
+      `The station could not record ${step} in the audit trail (a station bug): provisioning is stopped; report it to engineering with the station log.`,
+      false,
+      step,
+    );
   }
   // Unknown failures: never echo their message (it could hold anything); the log has the stack.
+  if (process.env.STATION_DEBUG) console.error(error);
   return new ProvisioningError(
     'INTERNAL_ERROR',
     `The station hit an internal error during ${step}: set the board aside and report it to engineering with the station log.`,
     false,
     step,
   );
+}
+
+/** The audit trail could not take an event: the unit, and the batch, must stop (nothing proceeds unrecorded). */
+export function isAuditFailure(error: ProvisioningError): boolean {
+  return error.code === 'AUDIT_WRITE_FAILED' || error.code === 'AUDIT_EVENT_REJECTED';
 }

@@ -42,7 +42,11 @@ async function readBoards(ports: string[], baudRate: number | undefined): Promis
         await session.hello();
         const identity = await session.identify();
         const readback = await session.readback();
-        found.set(`${identity.soc}/${identity.mcuId}`, { port, deviceId: readback.deviceId, state: readback.state });
+        found.set(`${identity.soc}/${identity.mcuId}`, {
+          port,
+          deviceId: readback.deviceId,
+          state: readback.state,
+        });
       } catch {
         // Not reachable now: reconciliation goes on with the cloud's view alone.
       } finally {
@@ -53,10 +57,17 @@ async function readBoards(ports: string[], baudRate: number | undefined): Promis
   return found;
 }
 
-function identifiedDetails(store: AuditStore, unitId: string): { soc: string; mcuId: string; cloudMcuId: string } | null {
+function identifiedDetails(
+  store: AuditStore,
+  unitId: string,
+): { soc: string; mcuId: string; cloudMcuId: string } | null {
   const event = store.unitHistory(unitId).events.find((e) => e.kind === 'unit.identified');
   if (!event) return null;
-  const { soc, mcuId, cloudMcuId } = event.details as { soc?: unknown; mcuId?: unknown; cloudMcuId?: unknown };
+  const { soc, mcuId, cloudMcuId } = event.details as {
+    soc?: unknown;
+    mcuId?: unknown;
+    cloudMcuId?: unknown;
+  };
   if (typeof soc !== 'string' || typeof mcuId !== 'string') return null;
   return { soc, mcuId, cloudMcuId: typeof cloudMcuId === 'string' ? cloudMcuId : mcuId };
 }
@@ -101,7 +112,11 @@ export async function reconcileUnfinishedUnits(options: ReconcileOptions): Promi
       store.append({
         ...envelope,
         kind: 'unit.attention',
-        details: { reason: `${reason}: a supervisor must decide before it is provisioned again`, errorCode: 'RECONCILE_CONFLICT', ...findings },
+        details: {
+          reason: `${reason}: a supervisor must decide before it is provisioned again`,
+          errorCode: 'RECONCILE_CONFLICT',
+          ...findings,
+        },
       });
       results.push({ unitId: unit.id, resolution: 'attention', reason });
       continue;
@@ -114,7 +129,12 @@ export async function reconcileUnfinishedUnits(options: ReconcileOptions): Promi
       ...envelope,
       kind: 'unit.finished',
       outcome: 'failed',
-      details: { errorCode: 'INTERRUPTED', message: reason, ...(cloudId && { deviceId: cloudId }), ...findings },
+      details: {
+        errorCode: 'INTERRUPTED',
+        message: reason,
+        ...(cloudId && { deviceId: cloudId }),
+        ...findings,
+      },
     });
     results.push({ unitId: unit.id, resolution: 'interrupted', reason });
   }

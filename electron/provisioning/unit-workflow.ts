@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BoardLogLine, BoardSession } from '../serial';
 import type { BatchContext } from './batch-context';
-import { fail, ProvisioningError, toProvisioningError } from './errors';
+import { fail, isAuditFailure, ProvisioningError, toProvisioningError } from './errors';
 import type { StepName, StepOutcome, UnitJournal, UnitOutcome } from './journal';
 import { connect, identify, recipeChecks } from './steps/board-identity';
 import { cloudKey, deviceRecord } from './steps/cloud-device';
@@ -165,7 +165,7 @@ export async function provisionUnit(input: ProvisionUnitInput): Promise<UnitResu
           retrySafe: stepError.retrySafe,
         };
         // If even this cannot be recorded, the audit adapter throws and the unit stops right here.
-        if (stepError.code !== 'AUDIT_WRITE_FAILED') {
+        if (!isAuditFailure(stepError)) {
           input.journal.stepFinished({
             step: step.name,
             outcome: 'failed',
@@ -199,7 +199,7 @@ export async function provisionUnit(input: ProvisionUnitInput): Promise<UnitResu
   const endedAt = now();
   const durationMs = endedAt.getTime() - startedAt.getTime();
   const deviceId = unit.device?.deviceId ?? null;
-  if (error?.code !== 'AUDIT_WRITE_FAILED') {
+  if (!(error && isAuditFailure(error))) {
     input.journal.unitFinished({ outcome, deviceId, endedAt, durationMs, ...(error && { error }) });
   }
   return {

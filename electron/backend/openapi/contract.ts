@@ -3,12 +3,13 @@
  * and the contract tests check every request and every response of the suite against it.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { findShippedFile } from '../../../station-config';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 
-export const OPENAPI_FILE = fileURLToPath(new URL('./infuse-openapi.yaml', import.meta.url));
+export const OPENAPI_FILE = findShippedFile(join('electron', 'backend', 'openapi', 'infuse-openapi.yaml'));
 
 const SCHEMA_BASE = 'infuse-openapi';
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;

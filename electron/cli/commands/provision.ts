@@ -12,7 +12,12 @@ import {
 } from '../../provisioning';
 import { EnvFileSecretStore } from '../../secrets';
 import { startHeadlessStation, StationSetupError, type HeadlessStation } from '../../station-runtime';
-import { describeLoadFailure, effectiveConfig, loadStationConfig, secretReferences } from '../../../station-config';
+import {
+  describeLoadFailure,
+  effectiveConfig,
+  loadStationConfig,
+  secretReferences,
+} from '../../../station-config';
 import { CliError, printJson, printProgress } from '../cli-output';
 import { positiveInteger } from './board';
 
@@ -30,7 +35,10 @@ interface ProvisionOptions {
 }
 
 function portList(value: string): string[] {
-  const ports = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const ports = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (ports.length === 0) throw new InvalidArgumentError('expected one or more port paths, comma-separated');
   return ports;
 }
@@ -61,7 +69,8 @@ export function registerProvisionCommand(program: Command): void {
 }
 
 async function provisionCommand(options: ProvisionOptions): Promise<number> {
-  if (options.ports && options.sim !== undefined) throw new CliError('give either --ports or --sim, not both', 2);
+  if (options.ports && options.sim !== undefined)
+    throw new CliError('give either --ports or --sim, not both', 2);
   const loaded = loadStationConfig(options.config);
   if (!loaded.ok) throw new CliError(describeLoadFailure(loaded).join('\n'));
   const { config } = loaded;
@@ -116,10 +125,12 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
       ports: station.slots.map((slot) => slot.port),
       baudRate: config.slots.baudRate,
     });
-    for (const line of reconciled) printProgress(`reconciled unit ${line.unitId}: ${line.resolution} (${line.reason})`);
+    for (const line of reconciled)
+      printProgress(`reconciled unit ${line.unitId}: ${line.resolution} (${line.reason})`);
 
     const fingerprints: Record<string, string | null> = {};
-    for (const name of secretReferences(config)) fingerprints[name] = (await secrets.get(name))?.fingerprint ?? null;
+    for (const name of secretReferences(config))
+      fingerprints[name] = (await secrets.get(name))?.fingerprint ?? null;
     const effective = effectiveConfig(config, fingerprints);
     const batchId = randomUUID();
     audit.append({
@@ -145,7 +156,9 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
         plannedUnits: Math.min(options.count ?? station.slots.length, station.slots.length),
       },
     });
-    printProgress(`batch "${options.batch}" (${batchId}) opened with recipe ${recipe.id}; audit trail ${station.databaseFile}`);
+    printProgress(
+      `batch "${options.batch}" (${batchId}) opened with recipe ${recipe.id}; audit trail ${station.databaseFile}`,
+    );
 
     try {
       batch = await openBatchContext({
@@ -156,7 +169,12 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
       });
     } catch (error) {
       const message = error instanceof BackendError ? error.operatorMessage : String(error);
-      audit.append({ kind: 'batch.closed', operator: options.operator, batchId, details: { reason: `could not open: ${message}` } });
+      audit.append({
+        kind: 'batch.closed',
+        operator: options.operator,
+        batchId,
+        details: { reason: `could not open: ${message}` },
+      });
       throw new CliError(`could not prepare the batch: ${message}`);
     }
 
@@ -166,7 +184,12 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
       maxConcurrent: config.slots.maxConcurrent,
       ...(options.count !== undefined && { count: options.count }),
       journalFor: (slot) =>
-        auditJournal({ store: audit, batchId, operator: options.operator, slotNumber: station.slots.indexOf(slot) + 1 }),
+        auditJournal({
+          store: audit,
+          batchId,
+          operator: options.operator,
+          slotNumber: station.slots.indexOf(slot) + 1,
+        }),
       link: { baudRate: config.slots.baudRate },
       signal: interrupt.signal,
       onProgress: (progress) => printProgress(progressLine(progress)),
@@ -192,7 +215,11 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
         deviceId: u.deviceId,
         outcome: u.outcome,
         durationMs: u.durationMs,
-        ...(u.error && { failedStep: u.failedStep, errorCode: u.error.code, message: u.error.operatorMessage }),
+        ...(u.error && {
+          failedStep: u.failedStep,
+          errorCode: u.error.code,
+          message: u.error.operatorMessage,
+        }),
       })),
     };
     if (options.json) printJson(summary);
