@@ -67,7 +67,7 @@ export function checkStationConfig(value: unknown): CheckResult {
         {
           path: '$',
           problem: `could not be checked (${error instanceof Error ? error.message : String(error)})`,
-          example: 'a config object such as station-config/examples/sandbox.json',
+          example: 'a config object such as station-config/sandbox.json',
         },
       ],
     };

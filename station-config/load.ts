@@ -13,7 +13,7 @@ import { checkStationConfig, formatProblem, jsonPath, type CheckResult, type Con
 import type { StationConfig } from './schema';
 
 /** The built-in default: a sandbox station with its own backend and virtual boards. */
-export const SANDBOX_CONFIG_PATH = findShippedFile(join('station-config', 'examples', 'sandbox.json'));
+export const SANDBOX_CONFIG_PATH = findShippedFile(join('station-config', 'sandbox.json'));
 
 export const STATION_CONFIG_ENV = 'STATION_CONFIG';
 /** A station config is a few kilobytes; anything this large is the wrong file. */
@@ -50,7 +50,7 @@ export function parseConfigText(
   if (source.trim() === '') {
     return {
       problems: [
-        { path: '$', problem: 'the file is empty', example: 'station-config/examples/sandbox.json' },
+        { path: '$', problem: 'the file is empty', example: 'station-config/sandbox.json' },
       ],
     };
   }

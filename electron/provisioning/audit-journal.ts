@@ -28,6 +28,8 @@ export function auditJournal(options: AuditJournalOptions): UnitJournal {
       });
     },
     unitIdentified(identity: UnitIdentity) {
+      // A board seen before (a retry, a re-run after a crash) links to its previous unit, so QA reads one story.
+      const previous = store.findUnitByMcuId(identity.soc, identity.mcuId);
       store.append({
         ...envelope(),
         kind: 'unit.identified',
@@ -37,6 +39,7 @@ export function auditJournal(options: AuditJournalOptions): UnitJournal {
           cloudMcuId: identity.cloudMcuId,
           firmwareVersion: identity.firmwareVersion,
           ...(identity.boardDeviceId !== null && { deviceId: identity.boardDeviceId }),
+          ...(previous && previous.id !== unitId && { previousUnitId: previous.id, previousState: previous.state }),
         },
       });
     },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runStation, tempHome } from './run-station';
 
-const SANDBOX = join(REPO_ROOT, 'station-config/examples/sandbox.json');
+const SANDBOX = join(REPO_ROOT, 'station-config/sandbox.json');
 const TEMPLATE = join(REPO_ROOT, 'station-config/examples/production.template.jsonc');
 
 function writeConfig(name: string, value: unknown): string {

@@ -144,7 +144,7 @@ describe('no command prints a secret value', () => {
     const dir = join(home, 'secrets');
     const pasted = join(home, 'pasted.json');
     const template = JSON.parse(
-      runStation(['config', 'effective', join(REPO_ROOT, 'station-config/examples/sandbox.json')]).stdout,
+      runStation(['config', 'effective', join(REPO_ROOT, 'station-config/sandbox.json')]).stdout,
     ) as { config: Record<string, Record<string, unknown>> };
     template.config.backend!.apiKey = SECRET;
     writeFileSync(pasted, JSON.stringify(template.config));

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { parseConfigText } from '../../../station-config/index';
 
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../../station-config/examples/', import.meta.url));
-export const SANDBOX_EXAMPLE = `${EXAMPLES_DIR}sandbox.json`;
+export const SANDBOX_EXAMPLE = fileURLToPath(
+  new URL('../../../station-config/sandbox.json', import.meta.url),
+);
 export const PRODUCTION_TEMPLATE = `${EXAMPLES_DIR}production.template.jsonc`;
 
 // Loose JSON shape so tests can mutate any field, including into wrong types.

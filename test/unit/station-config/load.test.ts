@@ -46,7 +46,7 @@ describe('syntax', () => {
   });
 
   it('an empty file', () => {
-    expect(textLines('  \n')).toEqual(['$: the file is empty (e.g. station-config/examples/sandbox.json)']);
+    expect(textLines('  \n')).toEqual(['$: the file is empty (e.g. station-config/sandbox.json)']);
   });
 
   it('a key set twice is a problem (JSON readers keep the last one silently)', () => {
