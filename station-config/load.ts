@@ -49,9 +49,7 @@ export function parseConfigText(
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
   if (source.trim() === '') {
     return {
-      problems: [
-        { path: '$', problem: 'the file is empty', example: 'station-config/sandbox.json' },
-      ],
+      problems: [{ path: '$', problem: 'the file is empty', example: 'station-config/sandbox.json' }],
     };
   }
   const errors: ParseError[] = [];

@@ -39,7 +39,8 @@ export function auditJournal(options: AuditJournalOptions): UnitJournal {
           cloudMcuId: identity.cloudMcuId,
           firmwareVersion: identity.firmwareVersion,
           ...(identity.boardDeviceId !== null && { deviceId: identity.boardDeviceId }),
-          ...(previous && previous.id !== unitId && { previousUnitId: previous.id, previousState: previous.state }),
+          ...(previous &&
+            previous.id !== unitId && { previousUnitId: previous.id, previousState: previous.state }),
         },
       });
     },
