@@ -110,13 +110,31 @@ export async function provisionUnit(input: ProvisionUnitInput): Promise<UnitResu
     if (boardLog.length < 200) boardLog.push(line.text);
   };
   input.session.link.on('log', onLog);
-  input.journal.unitStarted({
+  const result = (
+    outcome: UnitOutcome,
+    failure?: { error: ProvisioningError; step?: StepName },
+  ): UnitResult => ({
     unitId: unit.unitId,
-    slot: input.slot,
-    port: input.session.link.path,
-    startedAt,
-    scan: unit.scan,
+    outcome,
+    soc: unit.identity?.soc ?? null,
+    mcuId: unit.identity?.mcuId ?? null,
+    deviceId: unit.device?.deviceId ?? null,
+    durationMs: now().getTime() - startedAt.getTime(),
+    ...(failure?.step && { failedStep: failure.step }),
+    ...(failure && { error: failure.error }),
   });
+  try {
+    input.journal.unitStarted({
+      unitId: unit.unitId,
+      slot: input.slot,
+      port: input.session.link.path,
+      startedAt,
+      scan: unit.scan,
+    });
+  } catch (thrown) {
+    input.session.link.off('log', onLog);
+    return result('failed', { error: toProvisioningError(thrown, 'connect') });
+  }
 
   let error: ProvisioningError | undefined;
   let failedStep: StepName | undefined;
@@ -134,10 +152,10 @@ export async function provisionUnit(input: ProvisionUnitInput): Promise<UnitResu
         break;
       }
       const stepStart = now();
-      input.journal.stepStarted(step.name, stepStart);
-      input.onProgress?.({ unitId: unit.unitId, slot: input.slot, step: step.name, status: 'started' });
       boardLog.length = 0;
       try {
+        input.journal.stepStarted(step.name, stepStart);
+        input.onProgress?.({ unitId: unit.unitId, slot: input.slot, step: step.name, status: 'started' });
         const result = await withTimeout(step.run(unit), step.timeoutMs(unit), step.name);
         const durationMs = now().getTime() - stepStart.getTime();
         const stepOutcome: StepOutcome = result.skipped ? 'skipped' : 'passed';
@@ -200,16 +218,11 @@ export async function provisionUnit(input: ProvisionUnitInput): Promise<UnitResu
   const durationMs = endedAt.getTime() - startedAt.getTime();
   const deviceId = unit.device?.deviceId ?? null;
   if (!(error && isAuditFailure(error))) {
-    input.journal.unitFinished({ outcome, deviceId, endedAt, durationMs, ...(error && { error }) });
+    try {
+      input.journal.unitFinished({ outcome, deviceId, endedAt, durationMs, ...(error && { error }) });
+    } catch (thrown) {
+      return result('failed', { error: toProvisioningError(thrown, 'finish') });
+    }
   }
-  return {
-    unitId: unit.unitId,
-    outcome,
-    soc: unit.identity?.soc ?? null,
-    mcuId: unit.identity?.mcuId ?? null,
-    deviceId,
-    durationMs,
-    ...(failedStep && { failedStep }),
-    ...(error && { error }),
-  };
+  return result(outcome, error && { error, ...(failedStep && { step: failedStep }) });
 }

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InfuseClient, SecretBytes } from '../../../electron/backend';
-import { openBatchContext, runBatch, type BatchContext } from '../../../electron/provisioning';
+import { openBatchContext, provisionUnit, runBatch, type BatchContext } from '../../../electron/provisioning';
+import { BoardSession, SerialLink } from '../../../electron/serial';
+import { AuditWriteError } from '../../../electron/audit';
 import { sealUplink, sendUplink, startSandbox, type SandboxHandle } from '../../../electron/sandbox';
 import { startSimulator, type Simulator, type FaultRule } from '../../../firmware-protocol/virtual-board';
 import { loadStationConfig, type Recipe } from '../../../station-config';
@@ -139,5 +141,69 @@ describe('unit workflow against the sandbox and virtual boards on PTYs', () => {
       journalFor: () => new MemoryJournal(),
     });
     expect(result.units[0]!.outcome).toBe('passed');
+  });
+
+  it('cancels one slot between steps: the unit ends cancelled with a complete record', async () => {
+    const { boards, batch } = await setUp({ boards: 1 });
+    const link = await SerialLink.open({ path: boards[0]!.path });
+    const cancel = new AbortController();
+    const journal = new MemoryJournal();
+    try {
+      const result = await provisionUnit({
+        batch,
+        session: new BoardSession(link),
+        journal,
+        slot: 'slot-1',
+        signal: cancel.signal,
+        onProgress: (p) => {
+          if (p.step === 'identify' && p.status === 'passed') cancel.abort();
+        },
+      });
+      expect(result.outcome).toBe('cancelled');
+      expect(result.error?.code).toBe('CANCELLED');
+      expect(journal.steps()).toEqual([
+        ['connect', 'passed'],
+        ['identify', 'passed'],
+      ]);
+      expect(journal.entries.at(-1)).toMatchObject({
+        kind: 'unit.finished',
+        finish: { outcome: 'cancelled' },
+      });
+      expect(boards[0]!.board.flash.credentials).toBeNull();
+    } finally {
+      await link.close();
+    }
+  });
+
+  it('stops every slot when the audit trail cannot be written', async () => {
+    const { boards, batch } = await setUp({ boards: 2 });
+    let appends = 0;
+    const failingAfter = (limit: number) => {
+      const journal = new MemoryJournal();
+      const guard = () => {
+        appends += 1;
+        if (appends > limit) throw new AuditWriteError(new Error('SQLITE_FULL: database or disk is full'));
+      };
+      return new Proxy(journal, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (typeof value !== 'function' || prop === 'steps') return value;
+          return (...args: unknown[]) => {
+            guard();
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    };
+    const result = await runBatch({
+      batch,
+      slots: boards.map((b, i) => ({ slot: `slot-${i + 1}`, port: b.path })),
+      maxConcurrent: 1,
+      journalFor: () => failingAfter(8),
+    });
+    expect(result.stoppedBy).toContain('The audit trail could not be written');
+    // The second slot never started: nothing proceeds unrecorded.
+    expect(result.units).toHaveLength(1);
+    expect(boards[1]!.board.flash.credentials).toBeNull();
   });
 });
