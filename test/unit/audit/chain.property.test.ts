@@ -133,7 +133,7 @@ describe('hash chain properties', () => {
       }),
       { numRuns: 40 },
     );
-  });
+  }, 60_000);
 
   it('flipping any single byte of any stored value in any row is detected', () => {
     fc.assert(
@@ -177,5 +177,5 @@ describe('hash chain properties', () => {
       ),
       { numRuns: 150 },
     );
-  });
+  }, 120_000);
 });
