@@ -243,6 +243,16 @@ export class AuditStore {
     return rowToEvent({ ...fields, details: detailsJson, hash });
   }
 
+  /** The durability settings as the live connection reports them now (for tests and a station health view). */
+  durability(): DurabilityPragmas & { busyTimeoutMs: number } {
+    return {
+      journalMode: this.db.pragma('journal_mode', { simple: true }),
+      synchronous: this.db.pragma('synchronous', { simple: true }),
+      foreignKeys: this.db.pragma('foreign_keys', { simple: true }),
+      busyTimeoutMs: this.db.pragma('busy_timeout', { simple: true }) as number,
+    };
+  }
+
   /** The last event recorded, or null for an empty trail. */
   lastEvent(): AuditEvent | null {
     const row = this.db
