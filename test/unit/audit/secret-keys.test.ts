@@ -31,6 +31,8 @@ describe('the secret-key rule', () => {
     'mcuId',
     'reason',
     'durationMs',
+    'devicePublicKey',
+    'cloud_public_key',
   ])('%s is allowed', (name) => expect(isSecretLikeKey(name)).toBe(false));
 
   it('looks at every depth and names the path', () => {
