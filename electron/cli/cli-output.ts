@@ -28,3 +28,16 @@ export function printError(message: string): void {
 export function printProgress(message: string): void {
   process.stderr.write(message + '\n');
 }
+
+/** Resolves on the first SIGINT or SIGTERM, so a long-running command can clean up and exit 0. */
+export function untilStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

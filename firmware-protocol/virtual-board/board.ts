@@ -53,16 +53,8 @@ import type { FlashImage, FlashStore, StoredCredentials } from './flash-store';
 
 export const VIRTUAL_BOARD_NAME = 'infuse-virtual';
 export const VIRTUAL_FIRMWARE_VERSION = '2.3.1';
-export const VIRTUAL_BOARD_CAPABILITIES = [
-  'CHALLENGE',
-  'WRITE',
-  'COMMIT',
-  'READBACK',
-  'VERIFY',
-  'LOCK',
-  'REBOOT',
-  'FACTORY-RESET',
-];
+/** A virtual board implements every command; HELLO and IDENTIFY are implied, so caps lists the rest. */
+export const VIRTUAL_BOARD_CAPABILITIES = COMMAND_NAMES.filter((c) => c !== 'HELLO' && c !== 'IDENTIFY');
 
 export interface NewBoardIdentity {
   soc: string;

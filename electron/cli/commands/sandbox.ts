@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseFaultFlags, startSandbox, type FaultConfigInput } from '../../sandbox';
-import { CliError, EXIT_USAGE, printJson, printProgress } from '../cli-output';
+import { CliError, EXIT_USAGE, printJson, printProgress, untilStopSignal } from '../cli-output';
 
 interface SandboxFlags {
   port: string;
@@ -12,19 +12,6 @@ interface SandboxFlags {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** Resolves on the first SIGINT or SIGTERM, so the command can close the server and let the process exit 0. */
-function untilStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 function isLoopback(host: string): boolean {

@@ -8,7 +8,7 @@ import {
   startSimulator,
   type FaultRule,
 } from '../../../firmware-protocol/virtual-board';
-import { CliError, printJson, printProgress } from '../cli-output';
+import { CliError, printJson, printProgress, untilStopSignal } from '../cli-output';
 import { positiveInteger } from './board';
 
 function collectFault(spec: string, previous: FaultRule[]): FaultRule[] {
@@ -33,19 +33,6 @@ function cloudKey(value: string): Buffer {
 function nonNegativeInteger(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
   return Number(value);
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function untilSignalled(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const handler = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-      resolve(signal);
-    };
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-  });
 }
 
 interface SimBoardsOptions {
@@ -84,7 +71,7 @@ export function registerSimCommands(program: Command): void {
     .option('--delay-ms <ms>', 'processing time per command', nonNegativeInteger)
     .option('--replug-ms <ms>', 'how long an unplugged board stays away (0 = for good)', nonNegativeInteger)
     .action(async (options: SimBoardsOptions) => {
-      const stopSignal = untilSignalled();
+      const stopSignal = untilStopSignal();
       let simulator;
       try {
         simulator = await startSimulator({
