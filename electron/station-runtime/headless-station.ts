@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InfuseClient, SecretBytes } from '../backend';
+import { InfuseClient, SecretBytes, type BackendLogger } from '../backend';
 import { sealUplink, sendUplink, startSandbox, type SandboxHandle } from '../sandbox';
 import type { SecretStore } from '../secrets';
 import { startSimulator, type Simulator } from '../../firmware-protocol/virtual-board';
@@ -22,6 +22,8 @@ export interface HeadlessStationOptions {
   /** Explicit ports; otherwise the config's ports. */
   ports?: string[];
   secrets: SecretStore;
+  /** Receives one entry per backend request (method, path template, status, duration; never a secret). */
+  backendLogger?: BackendLogger;
 }
 
 export interface HeadlessStation {
@@ -55,6 +57,7 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
     const budget = {
       timeoutMs: config.backend.timeoutMs,
       retry: { maxAttempts: config.backend.retries + 1 },
+      ...(options.backendLogger && { logger: options.backendLogger }),
     };
     if (config.backend.mode === 'sandbox') {
       sandbox = await startSandbox({ dataFile: join(dataDir, 'sandbox.sqlite') });

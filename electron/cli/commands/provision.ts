@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AuditStore, AuditWriteError } from '../../audit';
 import { BackendError } from '../../backend';
@@ -10,6 +11,7 @@ import {
   type BatchContext,
   type StepProgress,
 } from '../../provisioning';
+import { openStationLog, type StationLog } from '../../logging';
 import { EnvFileSecretStore } from '../../secrets';
 import { startHeadlessStation, StationSetupError, type HeadlessStation } from '../../station-runtime';
 import {
@@ -89,17 +91,28 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
   }
 
   const secrets = new EnvFileSecretStore(options.secretsDir ? { dir: options.secretsDir } : {});
+  const log: StationLog = openStationLog({
+    dir: options.data !== undefined ? join(options.data, 'logs') : loaded.paths.logDir,
+    stationId: config.station.id,
+  });
+  const logger = log.logger.child({ operator: options.operator, batchName: options.batch });
   let station: HeadlessStation;
   try {
     station = await startHeadlessStation({
       config,
       paths: loaded.paths,
       secrets,
+      backendLogger: (entry) => logger.info(entry, 'backend request'),
       ...(options.data !== undefined && { dataDir: options.data }),
       ...(options.sim !== undefined && { sim: options.sim }),
       ...(options.ports !== undefined && { ports: options.ports }),
     });
   } catch (error) {
+    logger.error({
+      event: 'station.setup-failed',
+      message: error instanceof Error ? error.message : String(error),
+    });
+    await log.close();
     if (error instanceof StationSetupError) throw new CliError(error.message);
     throw error;
   }
@@ -125,8 +138,10 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
       ports: station.slots.map((slot) => slot.port),
       baudRate: config.slots.baudRate,
     });
-    for (const line of reconciled)
+    for (const line of reconciled) {
+      logger.warn({ event: 'unit.reconciled', ...line });
       printProgress(`reconciled unit ${line.unitId}: ${line.resolution} (${line.reason})`);
+    }
 
     const fingerprints: Record<string, string | null> = {};
     for (const name of secretReferences(config))
@@ -156,6 +171,7 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
         plannedUnits: Math.min(options.count ?? station.slots.length, station.slots.length),
       },
     });
+    logger.info({ event: 'batch.opened', batchId, recipeId: recipe.id, configSha256: effective.sha256 });
     printProgress(
       `batch "${options.batch}" (${batchId}) opened with recipe ${recipe.id}; audit trail ${station.databaseFile}`,
     );
@@ -192,7 +208,13 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
         }),
       link: { baudRate: config.slots.baudRate },
       signal: interrupt.signal,
-      onProgress: (progress) => printProgress(progressLine(progress)),
+      onProgress: (progress) => {
+        (progress.status === 'failed' ? logger.warn.bind(logger) : logger.info.bind(logger))({
+          event: 'step',
+          ...progress,
+        });
+        printProgress(progressLine(progress));
+      },
     });
     const passed = result.units.filter((u) => u.outcome === 'passed').length;
     const failed = result.units.length - passed;
@@ -222,6 +244,7 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
         }),
       })),
     };
+    logger.info({ event: 'batch.finished', batchId, passed, failed, stoppedBy: result.stoppedBy ?? null });
     if (options.json) printJson(summary);
     printProgress(`${passed} passed, ${failed} failed`);
     if (result.stoppedBy) throw new CliError(result.stoppedBy);
@@ -235,5 +258,6 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
     batch?.close();
     store?.close();
     await station.close();
+    await log.close();
   }
 }
