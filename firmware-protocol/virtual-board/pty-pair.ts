@@ -40,14 +40,25 @@ export class PtyPair {
   static async create(stationPath: string, boardPath: string): Promise<PtyPair> {
     if (!socatAvailable()) throw new SocatMissingError();
     for (const path of [stationPath, boardPath]) rmSync(path, { force: true });
+    // socat runs under a tiny shell that kills it when our end of its stdin closes, which the OS does when this
+    // process dies in any way (even SIGKILL): no orphaned socat keeps a phantom port alive after a crash.
     const child = spawn(
-      'socat',
-      ['-d', '-d', `pty,raw,echo=0,link=${stationPath}`, `pty,raw,echo=0,link=${boardPath}`],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      'sh',
+      [
+        '-c',
+        'socat "$@" & pid=$!; read -r _; kill "$pid" 2>/dev/null; wait "$pid"',
+        'socat-guard',
+        '-d',
+        '-d',
+        `pty,raw,echo=0,link=${stationPath}`,
+        `pty,raw,echo=0,link=${boardPath}`,
+      ],
+      { stdio: ['pipe', 'ignore', 'pipe'] },
     );
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
+        child.stdin?.end();
         child.kill('SIGKILL');
         reject(
           new Error(`socat did not create the PTY pair within ${START_TIMEOUT_MS} ms: ${stderr.trim()}`),
@@ -82,7 +93,7 @@ export class PtyPair {
   async close(): Promise<void> {
     if (!this.exited) {
       const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      this.child.kill('SIGTERM');
+      this.child.stdin?.end();
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
       await exited;
       clearTimeout(timer);

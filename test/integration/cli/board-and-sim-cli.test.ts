@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,22 @@ describe('station sim boards', () => {
     expect(await sim.exited).toBe(0);
     running.splice(running.indexOf(sim), 1);
     for (const board of boards) expect(existsSync(board.path)).toBe(false);
+  });
+
+  it('leaves no socat behind when it is killed with SIGKILL', async () => {
+    const ptyDir = tempDir();
+    const { sim, boards } = await simBoards(['--pty-dir', ptyDir], 2);
+    sim.child.kill('SIGKILL');
+    await sim.exited;
+    running.splice(running.indexOf(sim), 1);
+    const socatsFor = () =>
+      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.startsWith('socat') && line.includes(ptyDir));
+    const start = Date.now();
+    while (socatsFor().length > 0 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 50));
+    expect(socatsFor()).toEqual([]);
+    expect(boards.every((b) => b.path.startsWith(ptyDir))).toBe(true);
   });
 
   it('keeps board identities in --state-dir across restarts', async () => {
