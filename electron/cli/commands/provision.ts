@@ -109,11 +109,12 @@ export function registerProvisionCommand(program: Command): void {
       [],
     )
     .action(async (options: ProvisionOptions) => {
-      process.exitCode = await provisionCommand(options);
+      // station.mjs sets process.exitCode from runStationCli's result, so a failed batch must throw to exit 1.
+      await provisionCommand(options);
     });
 }
 
-async function provisionCommand(options: ProvisionOptions): Promise<number> {
+async function provisionCommand(options: ProvisionOptions): Promise<void> {
   if (options.ports && options.sim !== undefined)
     throw new CliError('give either --ports or --sim, not both', 2);
   const loaded = loadStationConfig(options.config);
@@ -289,7 +290,11 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
     if (options.json) printJson(summary);
     printProgress(`${passed} passed, ${failed} failed`);
     if (result.stoppedBy) throw new CliError(result.stoppedBy);
-    return failed === 0 && passed > 0 ? 0 : 1;
+    if (passed === 0 && failed === 0) throw new CliError('no unit was provisioned');
+    if (failed > 0)
+      throw new CliError(
+        `${failed} of ${failed + passed} units failed: see the summary for each unit's error and what to do`,
+      );
   } catch (error) {
     if (error instanceof AuditWriteError) throw new CliError(error.operatorMessage);
     throw error;
