@@ -46,7 +46,7 @@ describe('station provision over real PTYs and the sandbox', () => {
     expect(sandboxDevices(dir)).toHaveLength(N);
     for (const board of boards) expectProvisioned(dir, board);
     for (const unit of auditUnits(dir)) expect(expectCompleteRecord(dir, unit.id).outcome).toBe('passed');
-    await expectChainIntact(dir);
+    await expectChainIntact(dir, { cli: true });
   });
 
   it('a second run over the same boards re-uses each device (idempotent): still one device per chip', async () => {
