@@ -4,7 +4,15 @@
  * sandbox's SQLite data, the virtual boards' flash files and the audit trail.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -170,6 +178,7 @@ export interface SandboxDevice {
 }
 
 export function sandboxDevices(dir: string): SandboxDevice[] {
+  if (!existsSync(join(dir, 'sandbox.sqlite'))) return [];
   return readOnly(join(dir, 'sandbox.sqlite'), (db) =>
     db.prepare('SELECT device_id, mcu_id, soc, device_public_key FROM devices').all(),
   ) as SandboxDevice[];
@@ -192,6 +201,7 @@ export function sandboxNetworkKeys(dir: string): string[] {
 
 export function boardImages(dir: string): FlashImage[] {
   const boards = join(dir, 'boards');
+  if (!existsSync(boards)) return [];
   return readdirSync(boards)
     .filter((f) => /^board-\d+\.json$/.test(f))
     .sort((a, b) => Number(/\d+/.exec(a)![0]) - Number(/\d+/.exec(b)![0]))
@@ -226,6 +236,7 @@ export interface AuditEventRow {
 }
 
 export function auditUnits(dir: string): AuditUnit[] {
+  if (!existsSync(join(dir, 'station.sqlite'))) return [];
   return readOnly(join(dir, 'station.sqlite'), (db) =>
     db.prepare('SELECT * FROM units ORDER BY started_at, id').all(),
   ) as AuditUnit[];
