@@ -78,7 +78,8 @@ export async function provision(
     args?: string[];
     env?: NodeJS.ProcessEnv;
     timeoutMs?: number;
-    killAfterMs?: number;
+    /** SIGKILL the CLI from outside as soon as it has printed this many progress lines on stderr. */
+    killAtStderrLine?: number;
   } = {},
 ): Promise<ProvisionRun> {
   const args = [
@@ -105,11 +106,11 @@ export async function provision(
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const killer =
-    options.killAfterMs !== undefined
-      ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs)
-      : undefined;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    const lines = stderr.split('\n').length - 1;
+    if (options.killAtStderrLine !== undefined && lines >= options.killAtStderrLine) child.kill('SIGKILL');
+  });
   const timeoutMs = options.timeoutMs ?? 30_000;
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -120,7 +121,6 @@ export async function provision(
     child.on('close', (c, s) => resolve([c, s])),
   );
   clearTimeout(timer);
-  if (killer) clearTimeout(killer);
   try {
     process.kill(-child.pid!, 'SIGKILL');
   } catch {
