@@ -6,9 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfuseClient, SecretBytes, type BackendLogger } from '../backend';
-import { sealUplink, sendUplink, startSandbox, type SandboxHandle } from '../sandbox';
+import { sealUplink, sendUplink, startSandbox, type FaultConfigInput, type SandboxHandle } from '../sandbox';
 import type { SecretStore } from '../secrets';
-import { startSimulator, type Simulator } from '../../firmware-protocol/virtual-board';
+import { startSimulator, type FaultRule, type Simulator } from '../../firmware-protocol/virtual-board';
 import type { StationConfig, StationPaths } from '../../station-config';
 import type { SlotSpec } from '../provisioning';
 
@@ -24,6 +24,13 @@ export interface HeadlessStationOptions {
   secrets: SecretStore;
   /** Receives one entry per backend request (method, path template, status, duration; never a secret). */
   backendLogger?: BackendLogger;
+  /**
+   * Faults armed on the virtual boards (PROTOCOL.md appendix B), for tests and demos: `board` (0-based, as in
+   * `boards/board-<n>.json`) limits a rule to one board; without it every board gets the rule.
+   */
+  simFaults?: Array<{ board?: number; rule: FaultRule }>;
+  /** Faults the in-process sandbox injects from the start (electron/sandbox/faults.ts), for tests and demos. */
+  sandboxFaults?: FaultConfigInput;
 }
 
 export interface HeadlessStation {
@@ -60,7 +67,10 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
       ...(options.backendLogger && { logger: options.backendLogger }),
     };
     if (config.backend.mode === 'sandbox') {
-      sandbox = await startSandbox({ dataFile: join(dataDir, 'sandbox.sqlite') });
+      sandbox = await startSandbox({
+        dataFile: join(dataDir, 'sandbox.sqlite'),
+        ...(options.sandboxFaults && { faults: options.sandboxFaults }),
+      });
       const handle = sandbox;
       closers.push(() => handle.close());
       client = new InfuseClient({
@@ -70,6 +80,8 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
         ...budget,
       });
     } else {
+      if (options.sandboxFaults)
+        throw new StationSetupError('sandbox faults need a sandbox backend (a config with "backend": {"mode": "sandbox"})');
       const apiKey = await options.secrets.get(config.backend.apiKeySecret);
       if (!apiKey) {
         throw new StationSetupError(
@@ -110,8 +122,18 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
       });
       const sim = simulator;
       closers.push(() => sim.stop());
+      for (const { board, rule } of options.simFaults ?? []) {
+        if (board !== undefined && !sim.boards[board]) {
+          throw new StationSetupError(
+            `a virtual-board fault targets board ${board}, but boards are numbered 0..${sim.boards.length - 1}`,
+          );
+        }
+        for (const target of board === undefined ? sim.boards : [sim.boards[board]!]) target.board.faults.add(rule);
+      }
       ports = sim.boards.map((board) => board.path);
     }
+    if (options.simFaults?.length && !simulator)
+      throw new StationSetupError('virtual-board faults need virtual boards (--sim N)');
     if (ports.length === 0) {
       throw new StationSetupError(
         'no ports to provision: pass --ports P1,P2, or --sim N with a sandbox config, or list slots.discovery.ports in the config',

@@ -13,7 +13,17 @@ import {
 } from '../../provisioning';
 import { openStationLog, type StationLog } from '../../logging';
 import { EnvFileSecretStore } from '../../secrets';
-import { startHeadlessStation, StationSetupError, type HeadlessStation } from '../../station-runtime';
+import { parseFault, type FaultRule } from '../../../firmware-protocol/virtual-board';
+import { parseFaultFlag, parseFaultFlags } from '../../sandbox';
+import {
+  auditMaxPageCountFromEnv,
+  crashingJournals,
+  crashPointFromEnv,
+  startHeadlessStation,
+  StationSetupError,
+  TestHookError,
+  type HeadlessStation,
+} from '../../station-runtime';
 import {
   describeLoadFailure,
   effectiveConfig,
@@ -34,6 +44,29 @@ interface ProvisionOptions {
   json?: boolean;
   data?: string;
   secretsDir?: string;
+  simFault: Array<{ board?: number; rule: FaultRule }>;
+  sandboxFault: string[];
+}
+
+/** `--sim-fault [N:]SPEC`: a virtual-board fault (PROTOCOL.md appendix B), on board N (0-based) or on every board. */
+function collectSimFault(
+  value: string,
+  previous: Array<{ board?: number; rule: FaultRule }>,
+): Array<{ board?: number; rule: FaultRule }> {
+  const target = /^(\d+):(.*)$/.exec(value);
+  const parsed = parseFault(target ? target[2]! : value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.message);
+  return [...previous, { ...(target && { board: Number(target[1]) }), rule: parsed.rule }];
+}
+
+/** `--sandbox-fault SPEC`: the sandbox's own `--fault` grammar (electron/sandbox/faults.ts), checked up front. */
+function collectSandboxFault(value: string, previous: string[]): string[] {
+  try {
+    parseFaultFlag(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+  return [...previous, value];
 }
 
 function portList(value: string): string[] {
@@ -65,12 +98,25 @@ export function registerProvisionCommand(program: Command): void {
     .option('--data <dir>', 'keep the audit database, virtual boards and sandbox data here')
     .option('--secrets-dir <dir>', 'secrets folder for the headless secret store')
     .option('--json', 'print one JSON summary on stdout')
+    .option(
+      '--sim-fault <[N:]spec>',
+      'arm a virtual-board fault (PROTOCOL.md appendix B) on every board, or on board N (0-based); repeatable; for tests and demos',
+      collectSimFault,
+      [],
+    )
+    .option(
+      '--sandbox-fault <spec>',
+      'arm a sandbox backend fault (same grammar as `station sandbox --fault`); repeatable; for tests and demos',
+      collectSandboxFault,
+      [],
+    )
     .action(async (options: ProvisionOptions) => {
-      process.exitCode = await provisionCommand(options);
+      // station.mjs sets process.exitCode from runStationCli's result, so a failed batch must throw to exit 1.
+      await provisionCommand(options);
     });
 }
 
-async function provisionCommand(options: ProvisionOptions): Promise<number> {
+async function provisionCommand(options: ProvisionOptions): Promise<void> {
   if (options.ports && options.sim !== undefined)
     throw new CliError('give either --ports or --sim, not both', 2);
   const loaded = loadStationConfig(options.config);
@@ -90,6 +136,17 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
     );
   }
 
+  let crashPoint;
+  let maxPageCount;
+  try {
+    crashPoint = crashPointFromEnv();
+    maxPageCount = auditMaxPageCountFromEnv();
+  } catch (error) {
+    if (error instanceof TestHookError) throw new CliError(error.message, 2);
+    throw error;
+  }
+  const crashing = crashPoint && crashingJournals(crashPoint);
+
   const secrets = new EnvFileSecretStore(options.secretsDir ? { dir: options.secretsDir } : {});
   const log: StationLog = openStationLog({
     dir: options.data !== undefined ? join(options.data, 'logs') : loaded.paths.logDir,
@@ -106,6 +163,8 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
       ...(options.data !== undefined && { dataDir: options.data }),
       ...(options.sim !== undefined && { sim: options.sim }),
       ...(options.ports !== undefined && { ports: options.ports }),
+      ...(options.simFault.length > 0 && { simFaults: options.simFault }),
+      ...(options.sandboxFault.length > 0 && { sandboxFaults: parseFaultFlags(options.sandboxFault) }),
     });
   } catch (error) {
     logger.error({
@@ -127,7 +186,10 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    store = AuditStore.open(station.databaseFile, { stationId: config.station.id });
+    store = AuditStore.open(station.databaseFile, {
+      stationId: config.station.id,
+      ...(maxPageCount !== undefined && { maxPageCount }),
+    });
     const audit = store;
 
     // Units a crash left unfinished are settled before any new unit starts.
@@ -199,13 +261,16 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
       slots: station.slots,
       maxConcurrent: config.slots.maxConcurrent,
       ...(options.count !== undefined && { count: options.count }),
-      journalFor: (slot) =>
-        auditJournal({
+      journalFor: (slot) => {
+        const journal = auditJournal({
           store: audit,
           batchId,
           operator: options.operator,
           slotNumber: station.slots.indexOf(slot) + 1,
-        }),
+        });
+        // Test-only (STATION_TEST_HOOKS=1): SIGKILL at a chosen journal boundary.
+        return crashing ? crashing(journal) : journal;
+      },
       link: { baudRate: config.slots.baudRate },
       signal: interrupt.signal,
       onProgress: (progress) => {
@@ -248,7 +313,11 @@ async function provisionCommand(options: ProvisionOptions): Promise<number> {
     if (options.json) printJson(summary);
     printProgress(`${passed} passed, ${failed} failed`);
     if (result.stoppedBy) throw new CliError(result.stoppedBy);
-    return failed === 0 && passed > 0 ? 0 : 1;
+    if (passed === 0 && failed === 0) throw new CliError('no unit was provisioned');
+    if (failed > 0)
+      throw new CliError(
+        `${failed} of ${failed + passed} units failed: see the summary for each unit's error and what to do`,
+      );
   } catch (error) {
     if (error instanceof AuditWriteError) throw new CliError(error.operatorMessage);
     throw error;
