@@ -78,7 +78,9 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
       });
     } else {
       if (options.sandboxFaults)
-        throw new StationSetupError('sandbox faults need a sandbox backend (a config with "backend": {"mode": "sandbox"})');
+        throw new StationSetupError(
+          'sandbox faults need a sandbox backend (a config with "backend": {"mode": "sandbox"})',
+        );
       const apiKey = await options.secrets.get(config.backend.apiKeySecret);
       if (!apiKey) {
         throw new StationSetupError(
@@ -125,7 +127,8 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
             `a virtual-board fault targets board ${board}, but boards are numbered 0..${sim.boards.length - 1}`,
           );
         }
-        for (const target of board === undefined ? sim.boards : [sim.boards[board]!]) target.board.faults.add(rule);
+        for (const target of board === undefined ? sim.boards : [sim.boards[board]!])
+          target.board.faults.add(rule);
       }
       ports = sim.boards.map((board) => board.path);
     }
