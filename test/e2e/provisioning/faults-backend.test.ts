@@ -41,6 +41,17 @@ describe('backend faults', () => {
     expect(sandboxDevices(dir)).toHaveLength(0);
   });
 
+  it('503 on create is not retried (POST /device is not idempotent): device-record fails, nothing created; a second run finishes it', async () => {
+    const dir = newDir('503post');
+    const run = await provision(dir, {
+      args: ['--sandbox-fault', 'status=503,method=POST,route=/device,times=1'],
+    });
+    await expectFailure(dir, run, 'device-record', /^BACKEND_UNAVAILABLE$/);
+    expect(run.summary!.units[0]!.message).toContain('1 attempt');
+    expect(sandboxDevices(dir)).toHaveLength(0);
+    await expectSecondRunFinishes(dir);
+  });
+
   it('backend timeout (a call that never answers): key-agreement fails on the timeout; a second run re-uses the device', async () => {
     const dir = newDir('timeout');
     const config = configFile(dir, (c) => {
