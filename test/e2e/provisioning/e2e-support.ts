@@ -21,6 +21,7 @@ import { verifyAuditChain } from '../../../electron/audit';
 import {
   deriveInterfaceKey,
   deriveSignKey,
+  secretFingerprint,
   x25519KeyPairFromPrivate,
   x25519SharedSecret,
 } from '../../../firmware-protocol';
@@ -322,6 +323,19 @@ export function expectProvisioned(dir: string, board: FlashImage): void {
   expect(verify?.outcome).toBe('passed');
   expect((verify?.details.measurements as Record<string, unknown>).signProofOk).toBe(true);
   expect((verify?.details.measurements as Record<string, unknown>).derivedProofOk).toBe(true);
+  // The record names exactly what the board holds: the fingerprints written equal those of its flash.
+  const written = auditEvents(dir, unit.id).find(
+    (e) => e.kind === 'step.finished' && e.step === 'write-credentials',
+  )?.details.measurements as Record<string, unknown>;
+  const c = board.credentials!;
+  expect(written).toMatchObject({
+    deviceId: c.deviceId,
+    networkId: c.networkId,
+    networkKeyFp: secretFingerprint(Buffer.from(c.networkKey!, 'base64')),
+    mqttTokenFp: secretFingerprint(c.mqttToken!),
+    derivedKeyFp: secretFingerprint(derived),
+    cloudPublicKey: c.cloudPublicKey,
+  });
 }
 
 /** Every secret of a run, as the scan looks for it. */

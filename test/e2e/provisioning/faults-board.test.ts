@@ -1,0 +1,117 @@
+/** Board faults, end to end (see fault-support.ts for what every fault test checks). */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { x25519KeyPairFromPrivate } from '../../../firmware-protocol';
+import {
+  createBlankBoardImage,
+  DEVELOPMENT_CLOUD_PUBLIC_KEY,
+} from '../../../firmware-protocol/virtual-board';
+import {
+  auditEvents,
+  boardImages,
+  expectProvisioned,
+  provision,
+  sandboxDevices,
+  useDataDirs,
+  writeBoardImage,
+} from './e2e-support';
+import { configFile, expectFailure, expectOneDevicePerChip, expectSecondRunFinishes } from './fault-support';
+
+const newDir = useDataDirs();
+
+describe('board faults', () => {
+  it('unplug during WRITE: DISCONNECTED, the board holds nothing; a second run finishes it on the same device', async () => {
+    const dir = newDir('unplug-write');
+    const run = await provision(dir, { args: ['--sim-fault', 'unplug@WRITE'] });
+    await expectFailure(dir, run, 'write-credentials', /DISCONNECTED/);
+    expect(boardImages(dir)[0]!.credentials).toBeNull();
+    expect(expectOneDevicePerChip(dir)).toBe(1);
+    await expectSecondRunFinishes(dir);
+  });
+
+  it('unplug during COMMIT (after committing): DISCONNECTED, the board holds the recorded device; a second run finishes it', async () => {
+    const dir = newDir('unplug-commit');
+    const run = await provision(dir, { args: ['--sim-fault', 'unplug@COMMIT=after'] });
+    const record = await expectFailure(dir, run, 'write-credentials', /DISCONNECTED/);
+    const device = sandboxDevices(dir)[0]!;
+    expect(boardImages(dir)[0]!.credentials?.deviceId).toBe(device.device_id);
+    // The intent written before the write names the device id the board may now hold.
+    const intent = auditEvents(dir, record.id).find(
+      (e) => e.kind === 'step.intent' && e.step === 'write-credentials',
+    );
+    expect(intent?.details.deviceId).toBe(device.device_id);
+    await expectSecondRunFinishes(dir);
+  });
+
+  it('unplug during COMMIT (before committing): DISCONNECTED, the board holds nothing; a second run finishes it', async () => {
+    const dir = newDir('unplug-commit-before');
+    const run = await provision(dir, { args: ['--sim-fault', 'unplug@COMMIT'] });
+    await expectFailure(dir, run, 'write-credentials', /DISCONNECTED/);
+    expect(boardImages(dir)[0]!.credentials).toBeNull();
+    await expectSecondRunFinishes(dir);
+  });
+
+  it('a CRC error once is retransmitted and the unit passes', async () => {
+    const dir = newDir('crc1');
+    const run = await provision(dir, { args: ['--sim-fault', 'corrupt-crc@IDENTIFY x1'] });
+    expect(run.code, run.stderr).toBe(0);
+    expectProvisioned(dir, boardImages(dir)[0]!);
+  });
+
+  it('CRC errors that persist: GARBLED at identify, nothing created or written', async () => {
+    const dir = newDir('crc');
+    const run = await provision(dir, { args: ['--sim-fault', 'corrupt-crc@IDENTIFY'] });
+    await expectFailure(dir, run, 'identify', /GARBLED/);
+    expect(sandboxDevices(dir)).toHaveLength(0);
+  });
+
+  it('storage failure on the board: STORAGE at write-credentials, the board holds nothing; a second run finishes it', async () => {
+    const dir = newDir('storage');
+    const run = await provision(dir, { args: ['--sim-fault', 'storage-fail@COMMIT'] });
+    await expectFailure(dir, run, 'write-credentials', /STORAGE/);
+    expect(boardImages(dir)[0]!.credentials).toBeNull();
+    await expectSecondRunFinishes(dir);
+  });
+
+  it('wrong soc: SOC_MISMATCH at recipe-checks, nothing created', async () => {
+    const dir = newDir('soc');
+    const config = configFile(dir, (c) => {
+      const other = structuredClone(c.recipes[0]);
+      other.id = 'other-soc';
+      other.name = 'Other soc';
+      other.soc = 'nRF5340';
+      other.board = { name: 'sandbox-nrf5340' };
+      c.recipes.push(other);
+      c.slots.virtualBoards.soc = 'nRF5340';
+    });
+    const run = await provision(dir, { args: ['--config', config, '--recipe', 'sandbox-sensor'] });
+    await expectFailure(dir, run, 'recipe-checks', /^SOC_MISMATCH$/);
+    expect(sandboxDevices(dir)).toHaveLength(0);
+  });
+
+  it('firmware built with another cloud key: CLOUD_KEY_MISMATCH, nothing written to the board', async () => {
+    const dir = newDir('cloudkey');
+    const otherCloud = x25519KeyPairFromPrivate(randomBytes(32)).publicKey;
+    expect(otherCloud.equals(DEVELOPMENT_CLOUD_PUBLIC_KEY)).toBe(false);
+    writeBoardImage(dir, 0, createBlankBoardImage({ soc: 'nRF52840', cloudPublicKey: otherCloud }));
+    const run = await provision(dir);
+    await expectFailure(dir, run, 'cloud-key', /^CLOUD_KEY_MISMATCH$/);
+    expect(boardImages(dir)[0]!.credentials).toBeNull();
+    expect(expectOneDevicePerChip(dir)).toBeLessThanOrEqual(1);
+  });
+
+  it('board already holding another device id: BOARD_HOLDS_OTHER_DEVICE, board and cloud left as they were', async () => {
+    const dir = newDir('otherid');
+    const first = await provision(dir);
+    expect(first.code, first.stderr).toBe(0);
+    const image = boardImages(dir)[0]!;
+    const otherId = randomBytes(8).toString('hex');
+    image.credentials!.deviceId = otherId;
+    writeBoardImage(dir, 0, image);
+    const run = await provision(dir);
+    await expectFailure(dir, run, 'device-record', /^BOARD_HOLDS_OTHER_DEVICE$/);
+    expect(run.summary!.units[0]!.message).toContain(otherId);
+    expect(boardImages(dir)[0]!.credentials?.deviceId).toBe(otherId);
+    expect(expectOneDevicePerChip(dir)).toBe(1);
+  });
+});
