@@ -284,6 +284,13 @@ export class Projections {
       .map(toUnitRecord);
   }
 
+  openBatches(): BatchRecord[] {
+    return this.db
+      .prepare<[], BatchRow>("SELECT * FROM batches WHERE state = 'open' ORDER BY opened_at, id")
+      .all()
+      .map(toBatchRecord);
+  }
+
   unfinishedUnits(): UnitRecord[] {
     return this.db
       .prepare<[], UnitRow>(

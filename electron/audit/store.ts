@@ -325,6 +325,10 @@ export class AuditStore {
     return this.projections.unfinishedUnits();
   }
 
+  openBatches(): BatchRecord[] {
+    return this.projections.openBatches();
+  }
+
   /** The unit last started for this board identity, or null. */
   findUnitByMcuId(soc: string, mcuId: string): UnitRecord | null {
     return this.projections.findUnitByMcuId(soc, mcuId);

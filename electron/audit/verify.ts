@@ -45,7 +45,8 @@ export function verifyAuditChain(dbFile: string): VerifyResult {
         },
       );
     }
-    return walk(rows);
+    const walked = walk(rows);
+    return walked.ok ? checkTail(db, walked) : walked;
   } catch (error) {
     if (error instanceof AuditOpenError) throw error;
     if (error instanceof Error && 'code' in error && error.code === 'SQLITE_NOTADB') {
@@ -116,6 +117,32 @@ function walk(rows: IterableIterator<unknown>): VerifyResult {
     expectedSeq++;
   }
   return { ok: true, events: count, lastHash: prevHash, firstAt, lastAt };
+}
+
+/**
+ * The chain alone cannot see its newest events cut off. The unit and batch views are written in the same
+ * transaction as each event and remember the last seq that changed them, so a view pointing past the end of the
+ * chain means events were removed from the tail.
+ */
+function checkTail(db: Database.Database, walked: Extract<VerifyResult, { ok: true }>): VerifyResult {
+  const newest = (table: string): number => {
+    try {
+      const row = db.prepare(`SELECT MAX(last_seq) AS seq FROM ${table}`).get() as
+        { seq: number | null } | undefined;
+      return row?.seq ?? 0;
+    } catch {
+      return 0;
+    }
+  };
+  const referenced = Math.max(newest('units'), newest('batches'));
+  if (referenced > walked.events) {
+    return bad(
+      walked.events + 1,
+      'deleted',
+      `events after seq ${walked.events} were deleted (the unit and batch views refer to seq ${referenced})`,
+    );
+  }
+  return walked;
 }
 
 function bad(firstBadSeq: number, reason: TamperReason, message: string): VerifyResult {

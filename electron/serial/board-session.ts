@@ -187,9 +187,13 @@ export class BoardSession {
 
   /** REBOOT, then wait for the board's boot event. HELLO is needed again afterwards. */
   async reboot(bootTimeoutMs = 10_000): Promise<void> {
-    const booted = this.waitForBoot(bootTimeoutMs);
+    // Listen from before the request (the boot event may follow the reply at once), but only count boot events
+    // that arrive after the reply: an earlier one is a previous boot, not this reboot.
+    let replied = false;
+    const booted = this.waitForBoot(bootTimeoutMs, () => replied);
     booted.catch(() => undefined);
     await this.call('REBOOT', rebootReply);
+    replied = true;
     await booted;
   }
 
@@ -198,7 +202,7 @@ export class BoardSession {
   }
 
   /** Resolves on the next `EVT boot` from the board. */
-  waitForBoot(timeoutMs: number): Promise<z.output<typeof bootEvent>> {
+  waitForBoot(timeoutMs: number, accept: () => boolean = () => true): Promise<z.output<typeof bootEvent>> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.link.off('event', onEvent);
@@ -211,7 +215,7 @@ export class BoardSession {
         );
       }, timeoutMs);
       const onEvent = (event: { name: string; fields: FrameFields }) => {
-        if (event.name !== 'boot') return;
+        if (event.name !== 'boot' || !accept()) return;
         const parsed = bootEvent.safeParse(event.fields);
         if (!parsed.success) return;
         clearTimeout(timer);

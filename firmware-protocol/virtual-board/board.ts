@@ -135,6 +135,7 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
   private readonly options: Required<Omit<VirtualBoardOptions, 'comesOnline' | 'faults' | 'store'>> &
     Pick<VirtualBoardOptions, 'comesOnline'>;
   private powered = false;
+  private booted = false;
   /** Bumped on every power change so timers of a previous life never act. */
   private powerEpoch = 0;
   private poweredAt = Date.now();
@@ -192,6 +193,7 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
   powerOn(): void {
     this.powerEpoch += 1;
     this.powered = true;
+    this.booted = false;
     this.poweredAt = Date.now();
     this.helloDone = false;
     this.staged = {};
@@ -206,13 +208,15 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
   powerOff(): void {
     this.powerEpoch += 1;
     this.powered = false;
+    this.booted = false;
     this.splitter.flush();
     this.queue = Promise.resolve();
   }
 
   /** Bytes from the station. Lines are handled one at a time, in order, like a firmware command loop. */
   receive(chunk: Uint8Array): void {
-    if (!this.powered) return;
+    // Until the firmware has booted nobody is reading the UART: bytes sent then are lost, as on real hardware.
+    if (!this.powered || !this.booted) return;
     const epoch = this.powerEpoch;
     for (const line of this.splitter.push(chunk)) {
       this.queue = this.queue.then(() =>
@@ -242,6 +246,7 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
   }
 
   private boot(): void {
+    this.booted = true;
     const { identity } = this.image;
     this.emit(
       'output',

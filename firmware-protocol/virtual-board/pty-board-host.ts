@@ -61,7 +61,10 @@ export class PtyBoardHost {
     // A PTY whose station end is closed is not an error for the board; it just talks to nobody.
     port.on('error', () => undefined);
     this.port = port;
+    // Ready means booted: a station that opens the port now is answered at once.
+    const booted = new Promise<void>((resolve) => this.board.once('power-on', () => resolve()));
     this.board.powerOn();
+    await booted;
   }
 
   async unplug(): Promise<void> {

@@ -199,6 +199,7 @@ async function provisionCommand(options: ProvisionOptions): Promise<void> {
       operator: options.operator,
       ports: station.slots.map((slot) => slot.port),
       baudRate: config.slots.baudRate,
+      closeAbandonedBatches: true,
     });
     for (const line of reconciled) {
       logger.warn({ event: 'unit.reconciled', ...line });

@@ -15,22 +15,18 @@ describe('crash at every step boundary (first half)', () => {
     await expectRecovered(dir);
   }, 150_000);
 
-  // Reconciliation settles the crashed run's units but not its batch: the batch opened by the killed run stays
-  // "open" for ever (no batch.closed), so supervisors' open-batch views fill with dead runs.
-  it.fails(
-    'the batch a crashed run opened is closed when the next run reconciles [reconcile closes units only: reported]',
-    async () => {
-      const dir = newDir('crash-batch');
-      const crashed = await provision(dir, {
-        env: { STATION_TEST_HOOKS: '1', STATION_TEST_CRASH_AFTER: 'step.started:verify' },
-      });
-      expect(crashed.signal).toBe('SIGKILL');
-      const again = await provision(dir);
-      expect(again.code, again.stderr).toBe(0);
-      const db = new Database(join(dir, 'station.sqlite'), { readonly: true });
-      const open = db.prepare("SELECT name FROM batches WHERE state = 'open'").all();
-      db.close();
-      expect(open).toEqual([]);
-    },
-  );
+  // The next run settles the crashed run's units and closes its batch, so open-batch views never fill with dead runs.
+  it('the batch a crashed run opened is closed when the next run reconciles', async () => {
+    const dir = newDir('crash-batch');
+    const crashed = await provision(dir, {
+      env: { STATION_TEST_HOOKS: '1', STATION_TEST_CRASH_AFTER: 'step.started:verify' },
+    });
+    expect(crashed.signal).toBe('SIGKILL');
+    const again = await provision(dir);
+    expect(again.code, again.stderr).toBe(0);
+    const db = new Database(join(dir, 'station.sqlite'), { readonly: true });
+    const open = db.prepare("SELECT name FROM batches WHERE state = 'open'").all();
+    db.close();
+    expect(open).toEqual([]);
+  });
 });
