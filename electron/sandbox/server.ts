@@ -7,6 +7,7 @@ import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
+  SOC_MCU_ID_HEX_LENGTH,
   KEY_INTERFACES,
   UNPROVISIONED_DEVICE_ID,
   deriveInterfaceKey,
@@ -69,21 +70,7 @@ export interface SandboxHandle extends SandboxSeed {
 }
 
 /** The SoC names the cloud knows (infuse-facts "Identity"). */
-export const KNOWN_SOCS = [
-  'nRF52840',
-  'nRF52833',
-  'nRF5340',
-  'nRF54L15',
-  'nRF54L10',
-  'nRF54L05',
-  'nRF54LM20',
-  'nRF9160',
-  'nRF9161',
-  'nRF9151',
-  'stm32l4x',
-  'rp2040',
-  'rp2350',
-];
+export const KNOWN_SOCS: readonly string[] = Object.keys(SOC_MCU_ID_HEX_LENGTH);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MCU_ID = /^(?:[0-9a-f]{16}|[0-9a-f]{24})$/;
