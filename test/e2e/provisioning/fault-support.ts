@@ -19,7 +19,7 @@ import {
 } from './e2e-support';
 
 export const LOOKUP = 'route=/device/soc/{soc}/mcuId/{mcuId}';
-export const SANDBOX_CONFIG = join(import.meta.dirname, '../../../station-config/examples/sandbox.json');
+export const SANDBOX_CONFIG = join(import.meta.dirname, '../../../station-config/sandbox.json');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON document the tests edit freely
 export type ConfigJson = Record<string, any>;
