@@ -4,8 +4,14 @@
  * `expectClean()` after each case; a test that breaks a reply on purpose takes the violations it expects first.
  */
 import { randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
-import { InfuseClient, OpenApiContract, type InfuseClientOptions } from '../../../electron/backend';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import {
+  InfuseClient,
+  OpenApiContract,
+  type BackendError,
+  type BackendResult,
+  type InfuseClientOptions,
+} from '../../../electron/backend';
 import { startSandbox, type SandboxHandle, type SandboxOptions } from '../../../electron/sandbox';
 
 export interface ClientViolation {
@@ -97,4 +103,29 @@ export async function startHarness(
 /** A fresh 16-hex mcuId per call, so tests sharing a sandbox never collide. */
 export function freshMcuId(): string {
   return randomBytes(8).toString('hex');
+}
+
+/**
+ * One harness per test file: started before the file's tests, its faults cleared and its contract checked after
+ * each test, closed at the end. `started` receives it (the suites keep it in a module variable).
+ */
+export function useHarness(started: (harness: Harness) => void, sandboxOptions: SandboxOptions = {}): void {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(sandboxOptions);
+    started(harness);
+  });
+  afterEach(() => {
+    harness?.sandbox.faults.clear();
+    harness?.expectClean();
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+}
+
+/** The error of a result the test expects to have failed. */
+export function errorOf<T>(result: BackendResult<T>): BackendError {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.value)}`);
+  return result.error;
 }

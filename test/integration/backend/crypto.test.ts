@@ -13,9 +13,9 @@ import {
   x25519SharedSecret,
   type SecurityStateBytes,
 } from '../../../firmware-protocol';
-import { unwrap, type BackendError, type BackendResult, type Device } from '../../../electron/backend';
+import { unwrap, type Device } from '../../../electron/backend';
 import { SANDBOX_CLOUD_PUBLIC_KEY, sealUplink, sendUplink } from '../../../electron/sandbox';
-import { freshMcuId, startHarness, type Harness } from './contract-harness';
+import { freshMcuId, startHarness, type Harness, errorOf } from './contract-harness';
 
 /**
  * Fixed inputs so the derived keys are fixed vectors. The hex literals below were computed once with the
@@ -51,11 +51,6 @@ afterEach(() => {
 afterAll(async () => {
   await h.close();
 });
-
-function errorOf<T>(result: BackendResult<T>): BackendError {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.value)}`);
-  return result.error;
-}
 
 async function newDevice(mcuId = freshMcuId()): Promise<Device> {
   return unwrap(

@@ -1,28 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  unwrap,
-  type BackendError,
-  type BackendLogEntry,
-  type BackendResult,
-} from '../../../electron/backend';
-import { freshMcuId, startHarness, type Harness } from './contract-harness';
+import { describe, expect, it } from 'vitest';
+import { unwrap, type BackendLogEntry } from '../../../electron/backend';
+import { freshMcuId, type Harness, errorOf, useHarness } from './contract-harness';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterEach(() => {
-  h.sandbox.faults.clear();
-  h.expectClean();
-});
-afterAll(async () => {
-  await h.close();
-});
-
-function errorOf<T>(result: BackendResult<T>): BackendError {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.value)}`);
-  return result.error;
-}
+useHarness((harness) => (h = harness));
 
 function loggingClient(overrides: Parameters<Harness['newClient']>[0] = {}) {
   const lines: BackendLogEntry[] = [];

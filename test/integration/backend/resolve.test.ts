@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   SecretBytes,
   VENDOR_DEFAULT_NETWORK_KEY,
@@ -6,28 +6,12 @@ import {
   resolveNetwork,
   resolveOrganisation,
   unwrap,
-  type BackendError,
-  type BackendResult,
   type BackendLogEntry,
 } from '../../../electron/backend';
-import { startHarness, type Harness } from './contract-harness';
+import { type Harness, errorOf, useHarness } from './contract-harness';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterEach(() => {
-  h.sandbox.faults.clear();
-  h.expectClean();
-});
-afterAll(async () => {
-  await h.close();
-});
-
-function errorOf<T>(result: BackendResult<T>): BackendError {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.value)}`);
-  return result.error;
-}
+useHarness((harness) => (h = harness));
 
 describe('resolveOrganisation', () => {
   it('by id', async () => {
