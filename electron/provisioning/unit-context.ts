@@ -14,6 +14,8 @@ export interface UnitContext {
   session: BoardSession;
   journal: UnitJournal;
   scan: Record<string, string>;
+  /** The recipe's metadata for POST /device, resolved once by the recipe checks. */
+  metadata?: Record<string, string>;
   startedAt: Date;
   now: () => Date;
   hello?: BoardHello;

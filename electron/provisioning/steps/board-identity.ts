@@ -70,6 +70,7 @@ export async function recipeChecks(unit: UnitContext): Promise<StepResult> {
   if (!metadata.ok) {
     throw fail('MISSING_SCAN_FIELD', `Cannot provision yet: ${metadata.message}, then press Retry.`, true);
   }
+  unit.metadata = metadata.metadata;
   return {
     details: { soc: identity.soc, firmwareVersion: hello.fw, metadataFields: Object.keys(metadata.metadata) },
   };

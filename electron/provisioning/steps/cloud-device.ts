@@ -1,5 +1,4 @@
 import { unwrap, type Device } from '../../backend';
-import { resolveMetadata } from '../../../station-config';
 import { fail } from '../errors';
 import { require, type StepResult, type UnitContext } from '../unit-context';
 
@@ -40,7 +39,7 @@ export async function deviceRecord(unit: UnitContext): Promise<StepResult> {
     return { details: { deviceId: found.deviceId, cloudId: found.id, created: false } };
   }
 
-  const metadata = resolveMetadata(batch.recipe, batch.station, unit.scan);
+  const metadata = unit.metadata ?? {};
   const reuseId = identity.deviceId ?? undefined;
   unit.journal.intent('device-record', 'create-device', {
     soc: identity.soc,
@@ -53,7 +52,7 @@ export async function deviceRecord(unit: UnitContext): Promise<StepResult> {
       boardId: batch.boardId,
       organisationId: batch.organisationId,
       ...(reuseId !== undefined && { deviceId: reuseId }),
-      ...(metadata.ok && Object.keys(metadata.metadata).length > 0 && { metadata: metadata.metadata }),
+      ...(Object.keys(metadata).length > 0 && { metadata }),
     }),
   );
   if (created.ok) {

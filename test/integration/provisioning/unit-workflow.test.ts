@@ -206,4 +206,30 @@ describe('unit workflow against the sandbox and virtual boards on PTYs', () => {
     expect(result.units).toHaveLength(1);
     expect(boards[1]!.board.flash.credentials).toBeNull();
   });
+
+  it('sends the scanned metadata with POST /device, and refuses a unit without a required scan', async () => {
+    const { client, boards, batch } = await setUp({
+      boards: 2,
+      recipe: { metadata: [{ name: 'Serial Number', from: 'scan:serialNumber', required: true }] },
+    });
+    const result = await runBatch({
+      batch,
+      slots: [
+        { slot: 'slot-1', port: boards[0]!.path, scan: { serialNumber: 'AB12345678' } },
+        { slot: 'slot-2', port: boards[1]!.path },
+      ],
+      maxConcurrent: 2,
+      journalFor: () => new MemoryJournal(),
+    });
+    const scanned = result.units.find((u) => u.mcuId === boards[0]!.mcuId)!;
+    const unscanned = result.units.find((u) => u.mcuId === boards[1]!.mcuId)!;
+    expect(scanned.outcome).toBe('passed');
+    const device = await client.getDeviceBySocAndMcuId(boards[0]!.soc, boards[0]!.mcuId);
+    expect(device.ok && device.value?.metadata).toEqual({ 'Serial Number': 'AB12345678' });
+    expect(unscanned).toMatchObject({ outcome: 'failed', failedStep: 'recipe-checks' });
+    expect(unscanned.error?.operatorMessage).toBe(
+      'Cannot provision yet: missing Serial Number: scan the label that carries it, then press Retry.',
+    );
+    expect(unscanned.error?.retrySafe).toBe(true);
+  });
 });
