@@ -26,5 +26,24 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Product code only: unit tests mirror the tree and may test a file inside a folder directly.
+    files: ['electron/**/*.ts', 'firmware-protocol/**/*.ts', 'station-config/**/*.ts'],
+    rules: {
+      // A capability folder's index is its public surface: other folders may not reach into its files.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex:
+                '^(\\.\\./)+(electron/)?(backend|sandbox|serial|provisioning|audit|secrets|logging|station-runtime|station-config|virtual-board)/(?!index$).+',
+              message: 'Import the capability folder (its index.ts), not a file inside it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );
