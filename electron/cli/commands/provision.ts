@@ -235,6 +235,11 @@ async function provisionCommand(options: ProvisionOptions): Promise<void> {
       },
     });
     logger.info({ event: 'batch.opened', batchId, recipeId: recipe.id, configSha256: effective.sha256 });
+    if (config.environment === 'sandbox') {
+      printProgress(
+        'SANDBOX station: a local Infuse-compatible backend and virtual boards; nothing here reaches the Infuse cloud',
+      );
+    }
     printProgress(
       `batch "${options.batch}" (${batchId}) opened with recipe ${recipe.id}; audit trail ${station.databaseFile}`,
     );

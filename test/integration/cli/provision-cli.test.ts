@@ -47,6 +47,9 @@ describe('station provision (headless)', () => {
       expect(unit.mcuId).toMatch(/^[0-9a-f]{16}$/);
       expect(unit.deviceId).toMatch(/^[0-9a-f]{16}$/);
     }
+    expect(run.stderr.split('\n')[0]).toBe(
+      'SANDBOX station: a local Infuse-compatible backend and virtual boards; nothing here reaches the Infuse cloud',
+    );
     // A progress line per step per slot on stderr.
     for (const slot of ['slot-1', 'slot-2', 'slot-3']) {
       expect(run.stderr).toContain(`${slot} verify passed`);
