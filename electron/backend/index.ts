@@ -53,4 +53,5 @@ export {
   type OrganisationRef,
   type Resolved,
 } from './resolve';
-export { SecretBytes } from './secret-value';
+// The secret wrapper lives with the secret store; re-exported because every backend caller handles one.
+export { SecretBytes } from '../secrets';

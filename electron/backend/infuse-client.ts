@@ -23,7 +23,7 @@ import {
 } from './http-policy';
 import { OpenApiContract, type HttpMethod } from './openapi/contract';
 import type { components } from './openapi/infuse-api.generated';
-import { SecretBytes } from './secret-value';
+import { SecretBytes } from '../secrets';
 
 type Schemas = components['schemas'];
 export type Organisation = Schemas['Organisation'];

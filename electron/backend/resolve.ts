@@ -6,7 +6,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { BackendError, fail, ok, operatorText, type BackendResult } from './errors';
 import type { Board, InfuseClient, NetworkRecord, Organisation } from './infuse-client';
-import { SecretBytes } from './secret-value';
+import { SecretBytes } from '../secrets';
 
 export interface Resolved<T> {
   value: T;

@@ -3,6 +3,7 @@
  * kiosk scripts), otherwise one owner-only file per secret in the secrets directory
  * (`--secrets-dir`, else $STATION_SECRETS_DIR, else ~/.config/infuse-station/secrets).
  */
+import { SecretBytes } from './secret-bytes';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NETWORK_KEY_SECRET_PATTERN } from '../../station-config/index';
@@ -11,7 +12,6 @@ import {
   FIXED_SECRET_NAMES,
   normaliseSecretValue,
   SecretStoreError,
-  SecretValue,
   secretEnvVar,
   type SecretStatus,
   type SecretStore,
@@ -51,7 +51,7 @@ export class EnvFileSecretStore implements SecretStore {
     this.#owner = options.owner === undefined ? currentOwner() : options.owner;
   }
 
-  async get(name: string): Promise<SecretValue | undefined> {
+  async get(name: string): Promise<SecretBytes | undefined> {
     return this.#read(name)?.value;
   }
 
@@ -116,7 +116,7 @@ export class EnvFileSecretStore implements SecretStore {
     });
   }
 
-  #read(name: string): { value: SecretValue; source: 'env' | 'file'; location: string } | undefined {
+  #read(name: string): { value: SecretBytes; source: 'env' | 'file'; location: string } | undefined {
     assertSecretName(name);
     const variable = secretEnvVar(name);
     const fromEnv = this.#env[variable];
@@ -128,7 +128,7 @@ export class EnvFileSecretStore implements SecretStore {
           `environment variable ${variable} is set but empty; unset it or give it the value`,
         );
       }
-      return { value: new SecretValue(name, fromEnv), source: 'env', location: variable };
+      return { value: SecretBytes.fromText(fromEnv, name), source: 'env', location: variable };
     }
     const bytes = readSecretFile(this.dir, name, this.#owner);
     if (bytes === undefined) return undefined;
@@ -139,6 +139,6 @@ export class EnvFileSecretStore implements SecretStore {
         `secret file ${this.filePath(name)} is empty; store the value again`,
       );
     }
-    return { value: new SecretValue(name, value), source: 'file', location: this.filePath(name) };
+    return { value: SecretBytes.fromText(value, name), source: 'file', location: this.filePath(name) };
   }
 }

@@ -1,5 +1,6 @@
 /** Secret stores: one contract, the app's safeStorage backend and the headless CLI's env/file backend. */
 export * from './secret-store';
+export { SecretBytes } from './secret-bytes';
 export {
   EnvFileSecretStore,
   defaultSecretsDir,

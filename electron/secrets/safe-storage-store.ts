@@ -4,12 +4,12 @@
  * imports nothing from Electron and is tested with a fake. On Linux without a keyring, safeStorage silently falls
  * back to a hard-coded key ("basic_text"); the station refuses that rather than pretend the key is protected.
  */
+import { SecretBytes } from './secret-bytes';
 import {
   assertSecretName,
   FIXED_SECRET_NAMES,
   normaliseSecretValue,
   SecretStoreError,
-  SecretValue,
   type SecretStatus,
   type SecretStore,
 } from './secret-store';
@@ -74,7 +74,7 @@ export class SafeStorageSecretStore implements SecretStore {
     }
   }
 
-  async get(name: string): Promise<SecretValue | undefined> {
+  async get(name: string): Promise<SecretBytes | undefined> {
     assertSecretName(name);
     this.assertUsable();
     const encrypted = readSecretFile(this.#dir, name + FILE_SUFFIX, this.#owner);
@@ -89,7 +89,7 @@ export class SafeStorageSecretStore implements SecretStore {
           'the keychain may have changed: store the secret again',
       );
     }
-    return new SecretValue(name, value);
+    return SecretBytes.fromText(value, name);
   }
 
   async has(name: string): Promise<boolean> {

@@ -1,11 +1,10 @@
 /**
- * The secret store contract: secrets are named (station-config references them by name), read as SecretValue
+ * The secret store contract: secrets are named (station-config references them by name), read as SecretBytes
  * wrappers that refuse to print themselves, and listed by name, source and fingerprint only. Two backends
  * implement it: Electron safeStorage in the app, and environment variables or owner-only files for the headless CLI.
  */
-import { inspect } from 'node:util';
-import { secretFingerprint } from '../../firmware-protocol/index';
-import { FIXED_SECRET_NAMES, isSecretName, maskedSecret } from '../../station-config/index';
+import { FIXED_SECRET_NAMES, isSecretName } from '../../station-config/index';
+import type { SecretBytes } from './secret-bytes';
 
 export { FIXED_SECRET_NAMES, isSecretName };
 
@@ -25,7 +24,7 @@ export interface SecretStatus {
 export interface SecretStore {
   /** Which backend this is, for status lines ("env+file", "safeStorage"). */
   readonly kind: string;
-  get(name: string): Promise<SecretValue | undefined>;
+  get(name: string): Promise<SecretBytes | undefined>;
   set(name: string, value: string): Promise<void>;
   has(name: string): Promise<boolean>;
   list(): Promise<SecretStatus[]>;
@@ -48,45 +47,6 @@ export class SecretStoreError extends Error {
     message: string,
   ) {
     super(message);
-  }
-}
-
-/**
- * A secret value that never prints: String(), JSON.stringify, template literals and console.log/inspect all show
- * `[secret <name>]`. Only `reveal()` gives the value, so every place that uses one is easy to find and review.
- */
-export class SecretValue {
-  readonly #value: string;
-
-  constructor(
-    readonly name: string,
-    value: string,
-  ) {
-    this.#value = value;
-  }
-
-  reveal(): string {
-    return this.#value;
-  }
-
-  get fingerprint(): string {
-    return secretFingerprint(this.#value);
-  }
-
-  toString(): string {
-    return maskedSecret(this.name);
-  }
-
-  toJSON(): string {
-    return maskedSecret(this.name);
-  }
-
-  [Symbol.toPrimitive](): string {
-    return maskedSecret(this.name);
-  }
-
-  [inspect.custom](): string {
-    return maskedSecret(this.name);
   }
 }
 

@@ -92,7 +92,7 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
       }
       client = new InfuseClient({
         baseUrl: config.backend.baseUrl,
-        apiKey: SecretBytes.fromText(apiKey.reveal(), config.backend.apiKeySecret),
+        apiKey,
         authMode: config.backend.authMode,
         ...budget,
       });

@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 import {
   EnvFileSecretStore,
   normaliseSecretValue,
+  SecretBytes,
   SecretStoreError,
-  SecretValue,
   secretEnvVar,
   type SecretStatus,
 } from '../../secrets/index';
@@ -49,7 +49,7 @@ export function registerSecretCommands(program: Command): void {
       try {
         const normalised = normaliseSecretValue(name, raw);
         await store.set(name, normalised);
-        const fingerprint = new SecretValue(name, normalised).fingerprint;
+        const fingerprint = SecretBytes.fromText(normalised, name).fingerprint;
         const location = store.filePath(name);
         if (options.json) printJson({ name, location, fingerprint });
         else process.stdout.write(`stored ${name} in ${location} (fingerprint ${fingerprint})\n`);

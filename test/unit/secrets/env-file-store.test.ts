@@ -41,7 +41,7 @@ describe.runIf(posix)('env/file secret store', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, 'backend-api-key')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, 'backend-api-key'), 'utf8')).toBe('ik_value-one');
-    expect((await store.get('backend-api-key'))?.reveal()).toBe('ik_value-one');
+    expect((await store.get('backend-api-key'))?.revealText()).toBe('ik_value-one');
     expect(await store.has('backend-api-key')).toBe(true);
   });
 
@@ -57,7 +57,7 @@ describe.runIf(posix)('env/file secret store', () => {
     const env = { STATION_SECRET_BACKEND_API_KEY: 'from-env' };
     const store = new EnvFileSecretStore({ dir, env });
     await store.set('backend-api-key', 'from-file');
-    expect((await store.get('backend-api-key'))?.reveal()).toBe('from-env');
+    expect((await store.get('backend-api-key'))?.revealText()).toBe('from-env');
     expect(await store.list()).toEqual([
       {
         name: 'backend-api-key',

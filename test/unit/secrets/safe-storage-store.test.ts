@@ -46,7 +46,7 @@ describe('safeStorage secret store', () => {
     const file = join(dir, 'backend-api-key.enc');
     expect(readFileSync(file).toString('utf8')).not.toContain('the-key');
     if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect((await store.get('backend-api-key'))?.reveal()).toBe('ik_the-key');
+    expect((await store.get('backend-api-key'))?.revealText()).toBe('ik_the-key');
     expect(await store.list()).toEqual([
       {
         name: 'backend-api-key',

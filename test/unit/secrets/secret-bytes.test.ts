@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { SecretBytes } from '../../../electron/backend';
+import { SecretBytes } from '../../../electron/secrets';
 
 const RAW = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
 

@@ -3,7 +3,8 @@ import { inspect } from 'node:util';
 import { secretFingerprint } from '../../firmware-protocol';
 
 /**
- * A secret the backend handed us (shared secret, derived key, network key, MQTT token) or the station's API key.
+ * The one wrapper for every secret the station holds: what the backend hands us (shared secret, derived key,
+ * network key, MQTT token) and what the secret store reads (the API key, station-held network keys).
  *
  * The value sits in a private field so that every accidental way of printing an object (template strings,
  * JSON.stringify of a result, util.inspect in a log call, a test snapshot) shows only the fingerprint. Reading

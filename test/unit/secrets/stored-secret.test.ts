@@ -1,10 +1,10 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { secretFingerprint } from '../../../firmware-protocol/index';
-import { secretEnvVar, SecretValue } from '../../../electron/secrets/index';
+import { secretEnvVar, SecretBytes } from '../../../electron/secrets/index';
 
-describe('SecretValue', () => {
-  const value = new SecretValue('backend-api-key', 'ik_super-secret-value');
+describe('a secret read from the store', () => {
+  const value = SecretBytes.fromText('ik_super-secret-value', 'backend-api-key');
 
   it('never prints its value', () => {
     const shown = [
@@ -17,12 +17,14 @@ describe('SecretValue', () => {
       '' + (value as unknown as string),
     ];
     for (const text of shown) expect(text).not.toContain('super-secret');
-    expect(String(value)).toBe('[secret backend-api-key]');
-    expect(JSON.stringify({ key: value })).toBe('{"key":"[secret backend-api-key]"}');
+    expect(String(value)).toBe(`[SecretBytes backend-api-key fp=${value.fingerprint}]`);
+    expect(JSON.stringify({ key: value })).toBe(
+      `{"key":{"secret":"backend-api-key","fingerprint":"${value.fingerprint}"}}`,
+    );
   });
 
   it('reveals on request and fingerprints', () => {
-    expect(value.reveal()).toBe('ik_super-secret-value');
+    expect(value.revealText()).toBe('ik_super-secret-value');
     expect(value.fingerprint).toBe(secretFingerprint('ik_super-secret-value'));
   });
 
