@@ -55,3 +55,5 @@ export {
 } from './resolve';
 // The secret wrapper lives with the secret store; re-exported because every backend caller handles one.
 export { SecretBytes } from '../secrets';
+/** Every schema of the in-repo OpenAPI description, as TypeScript types (generated; `npm run gen:api-types`). */
+export type { components as ApiComponents } from './openapi/infuse-api.generated';

@@ -17,14 +17,16 @@ import {
   securityStateFromJson,
   x25519KeyPairFromPrivate,
   x25519SharedSecret,
-  type KeyInterface,
   type SecurityStateJson,
 } from '../../firmware-protocol';
-import { OpenApiContract } from '../backend';
+import { OpenApiContract, type ApiComponents } from '../backend';
 import { SANDBOX_DEV_CLOUD_PRIVATE_KEY } from './cloud-key';
 import { FaultController, type FaultConfigInput, faultConfigSchema, faultRuleSchema } from './faults';
 import { SandboxStore, type BoardRow, type DeviceRow, type NetworkRow, type OrganisationRow } from './store';
 import { openUplink } from './uplink';
+
+/** Request bodies as the OpenAPI file types them; each route checks its body against the file before it casts. */
+type Body = ApiComponents['schemas'];
 
 export interface SandboxOptions {
   /** 0 (default) picks a free port. */
@@ -344,7 +346,7 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
   });
   route('POST', '/organisation', (req, reply) => {
     validBody('POST', '/organisation', req.body);
-    const { name } = req.body as { name: string };
+    const { name } = req.body as Body['NewOrganisation'];
     if (name.trim().length === 0) throw new HttpFailure(400, 'name must not be empty');
     if (store.organisationByName(name))
       throw new HttpFailure(409, `an organisation named "${name}" already exists`);
@@ -375,10 +377,7 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
   });
   route('POST', '/board', (req, reply) => {
     validBody('POST', '/board', req.body);
-    const body = req.body as { name: string; description: string; soc: string; organisationId: string } & {
-      public?: boolean;
-      metadataFields?: unknown[];
-    };
+    const body = req.body as Body['NewBoard'];
     if (!store.organisationById(body.organisationId)) {
       throw new HttpFailure(400, `organisation ${body.organisationId} does not exist`);
     }
@@ -419,14 +418,7 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
   });
   route('POST', '/network', (req, reply) => {
     validBody('POST', '/network', req.body);
-    const body = req.body as {
-      name: string;
-      description: string;
-      key: string;
-      organisationId: string;
-      networkId: number;
-      public: boolean;
-    };
+    const body = req.body as Body['NewNetwork'];
     if (!store.organisationById(body.organisationId)) {
       throw new HttpFailure(400, `organisation ${body.organisationId} does not exist`);
     }
@@ -465,14 +457,7 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
   });
   route('POST', '/device', (req, reply) => {
     validBody('POST', '/device', req.body);
-    const body = req.body as {
-      mcuId: string;
-      boardId: string;
-      organisationId: string;
-      deviceId?: string;
-      metadata?: Record<string, string>;
-      initialDeviceState?: unknown;
-    };
+    const body = req.body as Body['NewDevice'];
     if (!MCU_ID.test(body.mcuId))
       throw new HttpFailure(400, 'mcuId must be 16 or 24 lowercase hex characters');
     if (!UUID.test(body.organisationId) || !store.organisationById(body.organisationId)) {
@@ -563,7 +548,7 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
   route('GET', '/key/publicKey', () => ({ key: cloudPublicKey.toString('base64') }));
   route('POST', '/key/sharedSecret', (req) => {
     validBody('POST', '/key/sharedSecret', req.body);
-    const devicePublicKey = decode32((req.body as { key: string }).key, 'key');
+    const devicePublicKey = decode32((req.body as Body['Key']).key, 'key');
     return { key: sharedSecretWith(devicePublicKey).toString('base64') };
   });
 
@@ -638,7 +623,7 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
   });
   route('POST', '/key/derived/device', (req) => {
     const shared = deviceKeyRequest('/key/derived/device', req.body);
-    const keyInterface = (req.body as { interface: KeyInterface }).interface;
+    const keyInterface = (req.body as Body['DeriveDeviceKeyBody']).interface;
     if (!KEY_INTERFACES.includes(keyInterface))
       throw new HttpFailure(400, `unknown interface "${keyInterface}"`);
     // Salt = today's GPS day, as devices derive per-interface keys. Which salt the real cloud uses for this
@@ -652,7 +637,7 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
 
   route('POST', '/mqtt/token', (req) => {
     validBody('POST', '/mqtt/token', req.body);
-    const { organisationId, ttlSeconds } = req.body as { organisationId: string; ttlSeconds: number };
+    const { organisationId, ttlSeconds } = req.body as Body['GenerateMQTTTokenBody'];
     if (!store.organisationById(organisationId))
       throw new HttpFailure(400, `organisation ${organisationId} does not exist`);
     if (ttlSeconds < 60 || ttlSeconds > 86_400)
