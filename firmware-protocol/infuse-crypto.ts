@@ -35,6 +35,18 @@ export const SIGN_KEY_SALT = Buffer.from([0x34, 0x12, 0x00, 0x00]);
 export const SIGN_KEY_INFO = 'sign';
 
 export const KEY_INTERFACES = ['serial', 'udp', 'bt_adv', 'bt_gatt'] as const;
+
+/** The vendor's public default network (infuse-facts "Keys"): id 0 with key bytes 00..1f. Anyone can read it. */
+export const VENDOR_DEFAULT_NETWORK_ID = 0;
+export const VENDOR_DEFAULT_NETWORK_KEY: Buffer = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+
+/** The public default network, reached by its id or by its well-known key under any id. */
+export function isVendorDefaultNetwork(networkId: number, key: Uint8Array | undefined): boolean {
+  return (
+    networkId === VENDOR_DEFAULT_NETWORK_ID ||
+    (key !== undefined && Buffer.from(key).equals(VENDOR_DEFAULT_NETWORK_KEY))
+  );
+}
 export type KeyInterface = (typeof KEY_INTERFACES)[number];
 
 /** Domain separation for the VERIFY proof, so a VERIFY MAC can never be replayed as anything else. */

@@ -27,15 +27,3 @@ export function mcuIdForBackend(reported: string, order: Recipe['mcuIdByteOrder'
 export function usbIdEquals(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b.toLowerCase();
 }
-
-/** The vendor's public default network key: bytes 00..1f (infuse-facts "Keys"). */
-export const DEFAULT_NETWORK_KEY: Buffer = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
-
-/**
- * Whether a network resolved at run time is the public default one (id 0, or its well-known key under any id).
- * The checker refuses id 0 in production configs; this catches the same network reached by name or by a
- * network-key secret that holds the public key.
- */
-export function isDefaultNetwork(networkId: number, key: Uint8Array | undefined): boolean {
-  return networkId === 0 || (key !== undefined && Buffer.from(key).equals(DEFAULT_NETWORK_KEY));
-}

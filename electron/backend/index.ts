@@ -46,8 +46,6 @@ export {
   resolveBoard,
   resolveNetwork,
   resolveOrganisation,
-  VENDOR_DEFAULT_NETWORK_ID,
-  VENDOR_DEFAULT_NETWORK_KEY,
   type BoardRef,
   type NetworkRef,
   type OrganisationRef,

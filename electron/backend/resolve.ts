@@ -6,6 +6,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { BackendError, fail, ok, operatorText, type BackendResult } from './errors';
 import type { Board, InfuseClient, NetworkRecord, Organisation } from './infuse-client';
+import { VENDOR_DEFAULT_NETWORK_ID, VENDOR_DEFAULT_NETWORK_KEY } from '../../firmware-protocol';
 import { SecretBytes } from '../secrets';
 
 export interface Resolved<T> {
@@ -84,8 +85,6 @@ function socMismatch(board: Board, expectedSoc: string): BackendError {
 }
 
 /** The vendor's public default network (id 0, key 00..1f): anyone can read its traffic. */
-export const VENDOR_DEFAULT_NETWORK_ID = 0;
-export const VENDOR_DEFAULT_NETWORK_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
 
 export type NetworkRef =
   | { id: string; organisationId: string }

@@ -12,6 +12,8 @@ import {
   type InfuseClient,
 } from '../backend';
 import type { Recipe, StationConfig } from '../../station-config';
+import { isVendorDefaultNetwork } from '../../firmware-protocol';
+import { fail } from './errors';
 
 export interface BatchNetwork {
   id: number;
@@ -38,7 +40,7 @@ export interface OpenBatchOptions {
   station: StationConfig['station'];
   concurrency: number;
   /** A network key kept in the station's secret store (recipe.network.keySecret). */
-  networkKeyFromStore?: (name: string) => SecretBytes | undefined;
+  networkKeyFromStore?: (name: string) => Promise<SecretBytes | undefined>;
 }
 
 export async function openBatchContext(options: OpenBatchOptions): Promise<BatchContext> {
@@ -67,10 +69,28 @@ export async function openBatchContext(options: OpenBatchOptions): Promise<Batch
         ? { networkId: recipe.network.id, organisationId }
         : { create: { name: recipe.network.name as string, organisationId } };
     const resolved = unwrap(await resolveNetwork(client, ref)).value;
-    const storeKey = recipe.network.keySecret
-      ? options.networkKeyFromStore?.(recipe.network.keySecret)
-      : undefined;
-    network = { id: resolved.networkId, key: storeKey ?? resolved.key };
+    let key = resolved.key;
+    const secretName = recipe.network.keySecret;
+    if (secretName) {
+      const stored = await options.networkKeyFromStore?.(secretName);
+      if (!stored) {
+        throw fail(
+          'NETWORK_KEY_MISSING',
+          `Recipe "${recipe.name}" takes its network key from the secret "${secretName}", which is not in the secret store: store it with \`station secret set ${secretName}\` (base64 of 32 bytes on stdin).`,
+          false,
+        );
+      }
+      key = stored;
+    }
+    // The resolver refuses the public default network; a station-held key must not smuggle it back in.
+    if (key.use((bytes) => isVendorDefaultNetwork(resolved.networkId, bytes))) {
+      throw fail(
+        'DEFAULT_NETWORK_REFUSED',
+        `Recipe "${recipe.name}" would write the vendor's public default network key, which anyone can read: create a network with its own key.`,
+        false,
+      );
+    }
+    network = { id: resolved.networkId, key };
   }
 
   let cloudKey: Promise<Buffer> | undefined;

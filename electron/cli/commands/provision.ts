@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { AuditStore, AuditWriteError } from '../../audit';
-import { BackendError } from '../../backend';
+import { BackendError, SecretBytes } from '../../backend';
+import { decodeBase64Exact } from '../../../firmware-protocol';
 import {
   auditJournal,
   openBatchContext,
+  ProvisioningError,
   reconcileUnfinishedUnits,
   runBatch,
   type BatchContext,
@@ -250,9 +252,27 @@ async function provisionCommand(options: ProvisionOptions): Promise<void> {
         recipe,
         station: config.station,
         concurrency: config.backend.concurrency,
+        networkKeyFromStore: async (name) => {
+          const stored = await secrets.get(name);
+          if (!stored) return undefined;
+          const bytes = stored.use((text) => decodeBase64Exact(text.toString('utf8').trim(), 32));
+          if (!bytes) {
+            throw new CliError(
+              `the secret "${name}" is not the base64 of a 32-byte network key: store it again`,
+            );
+          }
+          const key = SecretBytes.fromBytes(bytes, name);
+          bytes.fill(0);
+          return key;
+        },
       });
     } catch (error) {
-      const message = error instanceof BackendError ? error.operatorMessage : String(error);
+      const message =
+        error instanceof BackendError || error instanceof ProvisioningError
+          ? error.operatorMessage
+          : error instanceof Error
+            ? error.message
+            : String(error);
       audit.append({
         kind: 'batch.closed',
         operator: options.operator,

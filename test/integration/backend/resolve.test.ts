@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   SecretBytes,
-  VENDOR_DEFAULT_NETWORK_KEY,
   resolveBoard,
   resolveNetwork,
   resolveOrganisation,
   unwrap,
   type BackendLogEntry,
 } from '../../../electron/backend';
+import { VENDOR_DEFAULT_NETWORK_KEY } from '../../../firmware-protocol';
 import { type Harness, errorOf, useHarness } from './contract-harness';
 
 let h: Harness;

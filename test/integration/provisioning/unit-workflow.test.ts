@@ -6,6 +6,7 @@ import { AuditWriteError } from '../../../electron/audit';
 import { sealUplink, sendUplink, startSandbox, type SandboxHandle } from '../../../electron/sandbox';
 import { startSimulator, type Simulator, type FaultRule } from '../../../firmware-protocol/virtual-board';
 import { loadStationConfig, type Recipe } from '../../../station-config';
+import { VENDOR_DEFAULT_NETWORK_KEY } from '../../../firmware-protocol';
 import { MemoryJournal } from '../../support/memory-journal';
 
 const sandboxConfig = (() => {
@@ -231,5 +232,51 @@ describe('unit workflow against the sandbox and virtual boards on PTYs', () => {
       'Cannot provision yet: missing Serial Number: scan the label that carries it, then press Retry.',
     );
     expect(unscanned.error?.retrySafe).toBe(true);
+  });
+
+  describe('a network key held in the station secret store (recipe network.keySecret)', () => {
+    async function open(storeKey: Buffer | undefined) {
+      sandbox = await startSandbox({});
+      const s = sandbox;
+      const client = new InfuseClient({
+        baseUrl: s.url,
+        apiKey: SecretBytes.fromText(s.apiKey),
+        authMode: 'x-api-key-bearer',
+      });
+      const recipe = {
+        ...sandboxConfig.recipes[0]!,
+        organisation: { id: s.organisationId },
+        board: { id: s.boardId },
+        network: { id: s.networkId, keySecret: 'network-key-line-1' },
+      } as Recipe;
+      return openBatchContext({
+        client,
+        recipe,
+        station: sandboxConfig.station,
+        concurrency: 2,
+        networkKeyFromStore: async (name) =>
+          name === 'network-key-line-1' && storeKey ? SecretBytes.fromBytes(storeKey, name) : undefined,
+      });
+    }
+
+    it('is used instead of the backend key', async () => {
+      const key = Buffer.alloc(32, 0x5a);
+      batch = await open(key);
+      expect(batch.network?.key.equals(key)).toBe(true);
+    });
+
+    it('is required when the recipe names it', async () => {
+      await expect(open(undefined)).rejects.toMatchObject({
+        code: 'NETWORK_KEY_MISSING',
+        operatorMessage:
+          'Recipe "Sandbox sensor" takes its network key from the secret "network-key-line-1", which is not in the secret store: store it with `station secret set network-key-line-1` (base64 of 32 bytes on stdin).',
+      });
+    });
+
+    it("must not be the vendor's public default key", async () => {
+      await expect(open(VENDOR_DEFAULT_NETWORK_KEY)).rejects.toMatchObject({
+        code: 'DEFAULT_NETWORK_REFUSED',
+      });
+    });
   });
 });

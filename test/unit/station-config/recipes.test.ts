@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isDefaultNetwork,
-  isFirmwareAllowed,
-  mcuIdForBackend,
-  usbIdEquals,
-} from '../../../station-config/index';
+import { isFirmwareAllowed, mcuIdForBackend, usbIdEquals } from '../../../station-config/index';
+import { isVendorDefaultNetwork } from '../../../firmware-protocol';
 
 describe('recipe rules', () => {
   it('firmware: semver ranges and exact strings', () => {
@@ -32,10 +28,10 @@ describe('recipe rules', () => {
 
 describe('default network', () => {
   it('is id 0 or the public key 00..1f under any id', () => {
-    expect(isDefaultNetwork(0, undefined)).toBe(true);
+    expect(isVendorDefaultNetwork(0, undefined)).toBe(true);
     expect(
-      isDefaultNetwork(4660, Buffer.from('AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=', 'base64')),
+      isVendorDefaultNetwork(4660, Buffer.from('AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=', 'base64')),
     ).toBe(true);
-    expect(isDefaultNetwork(4660, Buffer.alloc(32, 7))).toBe(false);
+    expect(isVendorDefaultNetwork(4660, Buffer.alloc(32, 7))).toBe(false);
   });
 });
