@@ -71,7 +71,8 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
       }
       return result;
     } catch (thrown) {
-      // Only the journal throws past provisionUnit: the audit trail failed; nothing may go on unrecorded.
+      // provisionUnit turns every failure it knows into a result; anything else is a station bug whose effect on
+      // the record is unknown, so no other slot may go on.
       const error = toProvisioningError(thrown, 'journal');
       stoppedBy = error.operatorMessage;
       stop.abort();
