@@ -9,6 +9,14 @@ import { z } from 'zod';
 export const AUDIT_EVENT_KINDS = [
   'operator.login',
   'operator.logout',
+  'operator.login-failed',
+  'account.created',
+  'account.changed',
+  'access.denied',
+  'scan.accepted',
+  'scan.refused',
+  'slot.skipped',
+  'retry.authorized',
   'config.recorded',
   'batch.opened',
   'batch.closed',
@@ -25,10 +33,14 @@ export const AUDIT_EVENT_KINDS = [
 ] as const;
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
 
-export const UNIT_STATES = ['in-progress', 'passed', 'failed', 'attention', 'voided'] as const;
+export const UNIT_STATES = ['in-progress', 'passed', 'failed', 'cancelled', 'attention', 'voided'] as const;
 export type UnitState = (typeof UNIT_STATES)[number];
 /** States a unit does not leave without a new attempt: everything else is unfinished work for the journal. */
-export const FINAL_UNIT_STATES: readonly UnitState[] = ['passed', 'failed', 'voided'];
+export const FINAL_UNIT_STATES: readonly UnitState[] = ['passed', 'failed', 'cancelled', 'voided'];
+
+/** How a unit attempt ended. */
+export const UNIT_OUTCOMES = ['passed', 'failed', 'cancelled'] as const;
+export type UnitOutcome = (typeof UNIT_OUTCOMES)[number];
 
 export const BATCH_STATES = ['open', 'closed'] as const;
 export type BatchState = (typeof BATCH_STATES)[number];
@@ -56,7 +68,52 @@ const errorCode = z
 // --- details, one schema per kind ------------------------------------------------------------------------------
 
 export const operatorLoginDetails = z.looseObject({ role: z.string().max(64).optional() });
-export const operatorLogoutDetails = z.looseObject({});
+export const operatorLogoutDetails = z.looseObject({ reason: z.string().max(200).optional() });
+/** A refused login: who tried (as typed) and why; never what they typed as the PIN. */
+export const operatorLoginFailedDetails = z.looseObject({
+  reason: z.string().min(1).max(200),
+  failedAttempts: z.int().min(0).optional(),
+  lockedUntil: z.string().max(64).optional(),
+});
+const roleList = z.array(z.enum(['operator', 'qa', 'supervisor', 'admin'])).max(4);
+export const accountCreatedDetails = z.looseObject({
+  accountId: ident,
+  name: text,
+  roles: roleList,
+  credentialKind: z.enum(['pin', 'password']),
+  /** The hashing parameters (algorithm, cost), never the salt or the hash. */
+  kdf: z.string().max(200),
+});
+export const accountChangedDetails = z.looseObject({
+  accountId: ident,
+  change: z.enum(['roles', 'disabled', 'enabled', 'pin-reset', 'locked']),
+  roles: roleList.optional(),
+  reason: z.string().max(1000).optional(),
+});
+/** A command the caller's roles do not allow (or that needs someone logged in). */
+export const accessDeniedDetails = z.looseObject({
+  command: z.string().min(1).max(64),
+  reason: z.string().min(1).max(500),
+  roles: z.array(z.string().max(32)).max(8).optional(),
+});
+export const scanAcceptedDetails = z.looseObject({
+  text: z.string().max(500),
+  format: z.string().max(64),
+  fields: z.record(z.string(), z.string().max(500)),
+  slotName: z.string().max(128),
+});
+export const scanRefusedDetails = z.looseObject({
+  text: z.string().max(500),
+  reason: z.string().min(1).max(1000),
+  slotName: z.string().max(128).optional(),
+});
+export const slotSkippedDetails = z.looseObject({ slotName: z.string().max(128), reason: text });
+export const retryAuthorizedDetails = z.looseObject({
+  slotName: z.string().max(128),
+  reason: text,
+  authorizedBy: z.string().min(1).max(128),
+  errorCode: errorCode.optional(),
+});
 export const configRecordedDetails = z.looseObject({
   configSha256: sha256Hex,
   environment: z.string().max(64).optional(),
@@ -110,7 +167,7 @@ export const correctionDetails = z.looseObject({
   set: z
     .object({
       state: z.enum(UNIT_STATES).optional(),
-      outcome: z.enum(['passed', 'failed']).nullable().optional(),
+      outcome: z.enum(UNIT_OUTCOMES).nullable().optional(),
       errorCode: errorCode.nullable().optional(),
       deviceId: ident.nullable().optional(),
       soc: ident.nullable().optional(),
@@ -139,7 +196,7 @@ const envelope = {
 };
 
 const stepOutcome = z.enum(['passed', 'failed', 'skipped']);
-const unitOutcome = z.enum(['passed', 'failed']);
+const unitOutcome = z.enum(UNIT_OUTCOMES);
 
 export const auditEventInputSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -154,6 +211,19 @@ export const auditEventInputSchema = z.discriminatedUnion('kind', [
     operator: z.string().min(1).max(128),
     details: operatorLogoutDetails,
   }),
+  z.object({
+    ...envelope,
+    kind: z.literal('operator.login-failed'),
+    operator: z.string().min(1).max(128),
+    details: operatorLoginFailedDetails,
+  }),
+  z.object({ ...envelope, kind: z.literal('account.created'), details: accountCreatedDetails }),
+  z.object({ ...envelope, kind: z.literal('account.changed'), details: accountChangedDetails }),
+  z.object({ ...envelope, kind: z.literal('access.denied'), details: accessDeniedDetails }),
+  z.object({ ...envelope, kind: z.literal('scan.accepted'), details: scanAcceptedDetails }),
+  z.object({ ...envelope, kind: z.literal('scan.refused'), details: scanRefusedDetails }),
+  z.object({ ...envelope, kind: z.literal('slot.skipped'), details: slotSkippedDetails }),
+  z.object({ ...envelope, kind: z.literal('retry.authorized'), details: retryAuthorizedDetails }),
   z.object({ ...envelope, kind: z.literal('config.recorded'), details: configRecordedDetails }),
   z.object({ ...envelope, kind: z.literal('batch.opened'), batchId: ident, details: batchOpenedDetails }),
   z.object({ ...envelope, kind: z.literal('batch.closed'), batchId: ident, details: batchClosedDetails }),

@@ -3,6 +3,7 @@ export {
   AuditStore,
   assertDurablePragmas,
   type AuditStoreOptions,
+  type SideTableTransaction,
   type BatchSummary,
   type DurabilityPragmas,
   type StoredEvent,

@@ -5,7 +5,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { AuditEventRejectedError } from './errors';
-import { FINAL_UNIT_STATES, type BatchState, type UnitState } from './events';
+import { FINAL_UNIT_STATES, type BatchState, type UnitOutcome, type UnitState } from './events';
 import type { EventRowFields } from './hash-chain';
 
 export interface BatchRecord {
@@ -27,10 +27,12 @@ export interface UnitRecord {
   soc: string | null;
   mcuId: string | null;
   deviceId: string | null;
+  /** The serial number scanned for the unit's latest attempt, when one was. */
+  serialNumber: string | null;
   state: UnitState;
   /** The step most recently started or finished. */
   lastStep: string | null;
-  outcome: 'passed' | 'failed' | null;
+  outcome: UnitOutcome | null;
   errorCode: string | null;
   startedAt: string;
   endedAt: string | null;
@@ -60,9 +62,10 @@ interface UnitRow {
   soc: string | null;
   mcu_id: string | null;
   device_id: string | null;
+  serial_number: string | null;
   state: UnitState;
   last_step: string | null;
-  outcome: 'passed' | 'failed' | null;
+  outcome: UnitOutcome | null;
   error_code: string | null;
   started_at: string;
   ended_at: string | null;
@@ -108,12 +111,13 @@ export class Projections {
       `UPDATE batches SET state = 'closed', closed_at = @closed_at, last_seq = @last_seq WHERE id = @id`,
     );
     this.insertUnit = db.prepare(
-      `INSERT INTO units (id, batch_id, slot, soc, mcu_id, state, started_at, attempt, last_seq)
-       VALUES (@id, @batch_id, @slot, @soc, @mcu_id, 'in-progress', @started_at, 1, @last_seq)`,
+      `INSERT INTO units (id, batch_id, slot, soc, mcu_id, serial_number, state, started_at, attempt, last_seq)
+       VALUES (@id, @batch_id, @slot, @soc, @mcu_id, @serial_number, 'in-progress', @started_at, 1, @last_seq)`,
     );
     this.restartUnit = db.prepare(
       `UPDATE units SET batch_id = @batch_id, slot = @slot, soc = coalesce(@soc, soc),
-         mcu_id = coalesce(@mcu_id, mcu_id), state = 'in-progress', last_step = NULL, outcome = NULL,
+         mcu_id = coalesce(@mcu_id, mcu_id), serial_number = coalesce(@serial_number, serial_number),
+         state = 'in-progress', last_step = NULL, outcome = NULL,
          error_code = NULL, started_at = @started_at, ended_at = NULL, duration_ms = NULL,
          attempt = attempt + 1, last_seq = @last_seq
        WHERE id = @id`,
@@ -199,6 +203,7 @@ export class Projections {
           slot: event.slot,
           soc: str(d.soc) ?? null,
           mcu_id: str(d.mcuId) ?? null,
+          serial_number: str((d.scan as Record<string, unknown> | undefined)?.serialNumber) ?? null,
           started_at: event.at,
           last_seq: seq,
         };
@@ -224,7 +229,8 @@ export class Projections {
         });
       case 'unit.finished':
         return this.changeUnit(event, (u) => {
-          const outcome = event.outcome === 'passed' ? 'passed' : 'failed';
+          const outcome: UnitOutcome =
+            event.outcome === 'passed' || event.outcome === 'cancelled' ? event.outcome : 'failed';
           u.state = outcome;
           u.outcome = outcome;
           u.error_code = str(d.errorCode) ?? (outcome === 'passed' ? null : u.error_code);
@@ -309,11 +315,33 @@ export class Projections {
     return row ? toUnitRecord(row) : null;
   }
 
+  /** The last unit that passed with this scanned serial number, or null. */
+  passedUnitBySerial(serialNumber: string): UnitRecord | null {
+    const row = this.db
+      .prepare<[string], UnitRow>(
+        "SELECT * FROM units WHERE serial_number = ? AND state = 'passed' ORDER BY ended_at DESC LIMIT 1",
+      )
+      .get(serialNumber);
+    return row ? toUnitRecord(row) : null;
+  }
+
+  /** Units of the batch that passed on their first attempt. */
+  firstPassCount(batchId: string): number {
+    return (
+      this.db
+        .prepare<[string], { n: number }>(
+          "SELECT count(*) AS n FROM units WHERE batch_id = ? AND state = 'passed' AND attempt = 1",
+        )
+        .get(batchId)?.n ?? 0
+    );
+  }
+
   stateCounts(batchId: string): Record<UnitState, number> {
     const counts: Record<UnitState, number> = {
       'in-progress': 0,
       passed: 0,
       failed: 0,
+      cancelled: 0,
       attention: 0,
       voided: 0,
     };
@@ -349,6 +377,7 @@ function toUnitRecord(row: UnitRow): UnitRecord {
     soc: row.soc,
     mcuId: row.mcu_id,
     deviceId: row.device_id,
+    serialNumber: row.serial_number,
     state: row.state,
     lastStep: row.last_step,
     outcome: row.outcome,

@@ -76,6 +76,56 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX units_identity ON units(soc, mcu_id);
   CREATE INDEX units_unfinished ON units(state) WHERE state IN ('in-progress', 'attention');
   `,
+  // 2: a unit attempt may end cancelled; units carry the scanned serial number (duplicate-label check); and the
+  // accounts of the people who use the station. Accounts are a side table, not a view: PIN hashes never go into
+  // the events (the trail is shipped and exported, and a 4-digit PIN falls to offline guessing), while every
+  // change to an account is recorded as an event in the same transaction (people/account-store.ts).
+  `
+  CREATE TABLE units_v2 (
+    id            TEXT PRIMARY KEY,
+    batch_id      TEXT NOT NULL REFERENCES batches(id),
+    slot          INTEGER,
+    soc           TEXT,
+    mcu_id        TEXT,
+    device_id     TEXT,
+    serial_number TEXT,
+    state         TEXT NOT NULL
+                  CHECK (state IN ('in-progress', 'passed', 'failed', 'cancelled', 'attention', 'voided')),
+    last_step     TEXT,
+    outcome       TEXT CHECK (outcome IS NULL OR outcome IN ('passed', 'failed', 'cancelled')),
+    error_code    TEXT,
+    started_at    TEXT NOT NULL,
+    ended_at      TEXT,
+    duration_ms   REAL,
+    attempt       INTEGER NOT NULL,
+    last_seq      INTEGER NOT NULL REFERENCES events(seq)
+  );
+  INSERT INTO units_v2 (id, batch_id, slot, soc, mcu_id, device_id, serial_number, state, last_step, outcome,
+                        error_code, started_at, ended_at, duration_ms, attempt, last_seq)
+    SELECT id, batch_id, slot, soc, mcu_id, device_id, NULL, state, last_step, outcome,
+           error_code, started_at, ended_at, duration_ms, attempt, last_seq FROM units;
+  DROP TABLE units;
+  ALTER TABLE units_v2 RENAME TO units;
+  CREATE INDEX units_batch ON units(batch_id, state);
+  CREATE INDEX units_identity ON units(soc, mcu_id);
+  CREATE INDEX units_unfinished ON units(state) WHERE state IN ('in-progress', 'attention');
+  CREATE INDEX units_serial ON units(serial_number, state) WHERE serial_number IS NOT NULL;
+
+  CREATE TABLE accounts (
+    account_id      TEXT PRIMARY KEY,
+    name            TEXT NOT NULL,
+    roles           TEXT NOT NULL,
+    credential_kind TEXT NOT NULL CHECK (credential_kind IN ('pin', 'password')),
+    kdf             TEXT NOT NULL,
+    salt            TEXT NOT NULL,
+    verifier        TEXT NOT NULL,
+    disabled        INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    locked_until    TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

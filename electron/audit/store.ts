@@ -51,9 +51,21 @@ export interface BatchSummary {
   attention: number;
   passed: number;
   failed: number;
+  cancelled: number;
   voided: number;
-  /** passed / (passed + failed); null until a unit has finished. Voided and unfinished units do not count. */
+  /** Units that passed on their first attempt. */
+  firstPass: number;
+  /** passed / (passed + failed); null until a unit has finished. Voided, cancelled and unfinished units do not count. */
   yield: number | null;
+}
+
+/**
+ * What a side-table change sees inside its transaction: the connection, and an append that is part of the same
+ * transaction, so the table and the event that records its change commit together or not at all.
+ */
+export interface SideTableTransaction {
+  db: Database.Database;
+  append(input: AuditEventInput): AuditEvent;
 }
 
 /** The pragma values that make the trail durable; `open` refuses a connection that does not read back these. */
@@ -190,11 +202,31 @@ export class AuditStore {
    * file cannot be written (nothing written, store refuses further appends).
    */
   append(input: AuditEventInput): AuditEvent {
+    const parsed = parseInput(input);
+    return this.write(() => this.appendInTransaction(parsed));
+  }
+
+  /**
+   * Changes a station-owned side table (accounts) and records the change, in one immediate transaction. Events are
+   * validated before anything is written; the same failure rules as `append` apply (a full disk stops the store).
+   */
+  changeSideTable<T>(work: (tx: SideTableTransaction) => T): T {
+    return this.write(() =>
+      work({ db: this.db, append: (input) => this.appendInTransaction(parseInput(input)) }),
+    );
+  }
+
+  /** Reads a station-owned side table (accounts). */
+  readSideTable<T>(read: (db: Database.Database) => T): T {
+    if (this.closed) throw new Error('the audit store is closed');
+    return read(this.db);
+  }
+
+  private write<T>(work: () => T): T {
     if (this.closed) throw new Error('the audit store is closed');
     if (this.failure !== null) throw new AuditWriteError(this.failure);
-    const parsed = parseInput(input);
     try {
-      return this.db.transaction(() => this.appendInTransaction(parsed)).immediate();
+      return this.db.transaction(work).immediate();
     } catch (error) {
       if (error instanceof AuditEventRejectedError) throw error;
       const code = sqliteCodeOf(error);
@@ -310,12 +342,14 @@ export class AuditStore {
     const finished = c.passed + c.failed;
     return {
       batch,
-      units: c['in-progress'] + c.attention + c.passed + c.failed + c.voided,
+      units: c['in-progress'] + c.attention + c.passed + c.failed + c.cancelled + c.voided,
       inProgress: c['in-progress'],
       attention: c.attention,
       passed: c.passed,
       failed: c.failed,
+      cancelled: c.cancelled,
       voided: c.voided,
+      firstPass: this.projections.firstPassCount(batchId),
       yield: finished === 0 ? null : c.passed / finished,
     };
   }
@@ -327,6 +361,11 @@ export class AuditStore {
 
   openBatches(): BatchRecord[] {
     return this.projections.openBatches();
+  }
+
+  /** The last unit that passed with this scanned serial number, or null. */
+  passedUnitBySerial(serialNumber: string): UnitRecord | null {
+    return this.projections.passedUnitBySerial(serialNumber);
   }
 
   /** The unit last started for this board identity, or null. */

@@ -101,6 +101,28 @@ describe('the hash chain', () => {
 });
 
 describe('projections follow the events', () => {
+  it('records a cancelled attempt as cancelled, and finds passed units by scanned serial number', () => {
+    const store = openStore(tempDbFile());
+    recordBatch(store, 0);
+    const scanned = (unitId: string, serialNumber: string) =>
+      store.append({
+        kind: 'unit.started',
+        batchId: 'batch-1',
+        unitId,
+        slot: 1,
+        details: { scan: { serialNumber } },
+      });
+    scanned('u-cancel', 'SN0000000001');
+    store.append({ kind: 'unit.finished', unitId: 'u-cancel', outcome: 'cancelled', details: {} });
+    expect(store.unit('u-cancel')).toMatchObject({ state: 'cancelled', outcome: 'cancelled' });
+    expect(store.passedUnitBySerial('SN0000000001')).toBeNull();
+    scanned('u-pass', 'SN0000000001');
+    store.append({ kind: 'unit.finished', unitId: 'u-pass', outcome: 'passed', details: { deviceId: 'd-1' } });
+    expect(store.passedUnitBySerial('SN0000000001')).toMatchObject({ id: 'u-pass', deviceId: 'd-1' });
+    expect(store.batchSummary('batch-1')).toMatchObject({ passed: 1, cancelled: 1, firstPass: 1 });
+    store.close();
+  });
+
   it('tracks a unit from start to PASS, and the batch summary', () => {
     const store = openStore(tempDbFile());
     recordBatch(store, 3);
@@ -112,6 +134,7 @@ describe('projections follow the events', () => {
       soc: 'nrf9151',
       mcuId: 'mcu-batch-1-1',
       deviceId: 'dev-1',
+      serialNumber: null,
       state: 'passed',
       lastStep: 'write-credentials',
       outcome: 'passed',

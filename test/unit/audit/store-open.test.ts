@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { AuditOpenError, AuditStore, assertDurablePragmas } from '../../../electron/audit/index';
+import { MIGRATIONS } from '../../../electron/audit/schema';
 import { openStore, recordBatch, STATION, tempDbFile } from '../../support/audit';
 
 describe('AuditStore.open', () => {
@@ -10,15 +11,42 @@ describe('AuditStore.open', () => {
     expect(existsSync(file)).toBe(false);
     openStore(file).close();
     const db = new Database(file, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     const tables = db
       .prepare<[], { name: string }>(
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name",
       )
       .all()
       .map((r) => r.name);
-    expect(tables).toEqual(['batches', 'events', 'events_no_delete', 'events_no_update', 'meta', 'units']);
+    expect(tables).toEqual([
+      'accounts',
+      'batches',
+      'events',
+      'events_no_delete',
+      'events_no_update',
+      'meta',
+      'units',
+    ]);
     db.close();
+  });
+
+  it('migrates a schema-1 file: units kept (with no serial number), accounts table added', () => {
+    const file = tempDbFile();
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec(MIGRATIONS[0]!);
+    db.exec(`INSERT INTO batches VALUES ('b-1', 'old', 'r', '${'c'.repeat(64)}', 'ann', 't0', NULL, 'open', 1);
+      INSERT INTO units (id, batch_id, slot, state, started_at, attempt, last_seq, outcome)
+        VALUES ('u-1', 'b-1', 1, 'passed', 't0', 1, 1, 'passed');`);
+    db.pragma('user_version = 1');
+    db.close();
+    const store = openStore(file);
+    expect(store.unit('u-1')).toMatchObject({ state: 'passed', outcome: 'passed', serialNumber: null });
+    store.close();
+    const raw = new Database(file, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.prepare('SELECT count(*) AS n FROM accounts').get()).toEqual({ n: 0 });
+    raw.close();
   });
 
   it('keeps the events and views when reopened, and carries on the chain', () => {
@@ -106,7 +134,7 @@ describe('AuditStore.open', () => {
     db.pragma('user_version = 7');
     db.close();
     expect(() => openStore(file)).toThrow(
-      `the audit trail ${file} has schema version 7, newer than this station understands (1); update the station software`,
+      `the audit trail ${file} has schema version 7, newer than this station understands (2); update the station software`,
     );
   });
 });

@@ -1,0 +1,336 @@
+/**
+ * The command catalogue: every command a host can send, declared once (name, input schema, result schema, who may
+ * call it). Hosts derive their routes, handlers and clients from this table, so a command cannot exist on one side
+ * only; the station core checks the roles, never only a host.
+ *
+ * A result is `{ ok: true, ...payload }` or `{ ok: false, code, message }` (results, not thrown errors, cross
+ * process boundaries).
+ */
+import { z } from 'zod';
+import { snapshotSchema, sessionSchema } from './snapshot';
+import {
+  credentialSchema,
+  operatorIdSchema,
+  reasonSchema,
+  roleSchema,
+  slotNameSchema,
+  type Role,
+} from './vocabulary';
+
+/** `anyone`: no login needed; `signed-in`: any logged-in person; otherwise one of the listed roles. */
+export type Access = 'anyone' | 'signed-in' | readonly Role[];
+
+export interface CommandSpec<I extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  input: I;
+  /** The payload of a successful result (without `ok`). */
+  result: R;
+  access: Access;
+  /** Only a sandbox station accepts it (virtual-board controls). */
+  sandboxOnly?: boolean;
+  description: string;
+}
+
+const define = <I extends z.ZodType, R extends z.ZodType>(spec: CommandSpec<I, R>) => spec;
+const nothing = z.strictObject({});
+
+const OPERATING: readonly Role[] = ['operator', 'supervisor'];
+const REVIEWING: readonly Role[] = ['operator', 'qa', 'supervisor'];
+const ADMIN: readonly Role[] = ['admin'];
+
+const approvalSchema = z.strictObject({ operatorId: operatorIdSchema, pin: credentialSchema });
+
+export const accountSchema = z.object({
+  operatorId: z.string(),
+  name: z.string(),
+  roles: z.array(roleSchema),
+  credentialKind: z.enum(['pin', 'password']),
+  disabled: z.boolean(),
+  lockedUntil: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type Account = z.infer<typeof accountSchema>;
+
+export const portInfoSchema = z.object({
+  path: z.string(),
+  key: z.string(),
+  source: z.enum(['usb', 'configured', 'virtual']),
+  slot: z.string().nullable(),
+  serialNumber: z.string().nullable(),
+  vendorId: z.string().nullable(),
+  productId: z.string().nullable(),
+  manufacturer: z.string().nullable(),
+});
+
+export const historyEventSchema = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  kind: z.string(),
+  step: z.string().nullable(),
+  outcome: z.string().nullable(),
+  operator: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  hash: z.string(),
+});
+
+export const unitRecordSchema = z.object({
+  id: z.string(),
+  batchId: z.string(),
+  slot: z.number().nullable(),
+  soc: z.string().nullable(),
+  mcuId: z.string().nullable(),
+  deviceId: z.string().nullable(),
+  serialNumber: z.string().nullable(),
+  state: z.string(),
+  lastStep: z.string().nullable(),
+  outcome: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  attempt: z.number().int(),
+});
+
+export const verifyReportSchema = z.object({
+  intact: z.boolean(),
+  events: z.number().int().nullable(),
+  lastHash: z.string().nullable(),
+  firstBadSeq: z.number().int().nullable(),
+  message: z.string(),
+});
+
+const newCredential = credentialSchema.refine(
+  (value) => /^\d{4,12}$/.test(value) || (value.length >= 8 && !/^\d+$/.test(value)),
+  'a PIN is 4 to 12 digits; a password is at least 8 characters and not only digits',
+);
+
+export const COMMANDS = {
+  'station.status': define({
+    input: nothing,
+    result: z.object({ snapshot: snapshotSchema }),
+    access: 'anyone',
+    description: 'the station as a snapshot (with its seq)',
+  }),
+  'session.login': define({
+    input: z.strictObject({ operatorId: operatorIdSchema, pin: credentialSchema }),
+    result: z.object({ session: sessionSchema }),
+    access: 'anyone',
+    description: 'log in with operator id and PIN (or password); replaces whoever was logged in',
+  }),
+  'session.logout': define({
+    input: nothing,
+    result: z.object({}),
+    access: 'signed-in',
+    description: 'log out',
+  }),
+  'batch.open': define({
+    input: z.strictObject({
+      name: z
+        .string()
+        .trim()
+        .min(1, 'a batch name is 1 to 200 characters')
+        .max(200, 'a batch name is 1 to 200 characters'),
+      workOrder: z.string().trim().min(1).max(100).optional(),
+      recipeId: z.string().min(1).max(64).optional(),
+      targetQuantity: z.number().int().min(1).max(1_000_000).optional(),
+    }),
+    result: z.object({ batchId: z.string(), continued: z.boolean() }),
+    access: OPERATING,
+    description: 'open a batch (or continue the open one of that name)',
+  }),
+  'batch.close': define({
+    input: z.strictObject({ reason: reasonSchema.optional() }),
+    result: z.object({ batchId: z.string() }),
+    access: OPERATING,
+    description: 'close the batch; closing short of its target needs a supervisor and a reason',
+  }),
+  'slot.scan': define({
+    input: z.strictObject({ text: z.string().min(1).max(500), slot: slotNameSchema.optional() }),
+    result: z.object({ slot: z.string(), format: z.string(), fields: z.record(z.string(), z.string()) }),
+    access: OPERATING,
+    description: 'a scanned label, bound to the named slot or the one waiting longest',
+  }),
+  'slot.start': define({
+    input: z.strictObject({ slot: slotNameSchema }),
+    result: z.object({ unitId: z.string() }),
+    access: OPERATING,
+    description: 'start a unit on a slot whose board is ready',
+  }),
+  'slot.retry': define({
+    input: z.strictObject({
+      slot: slotNameSchema,
+      reason: reasonSchema.optional(),
+      /** A supervisor approving on the spot, when the operator logged in is not one. */
+      approvedBy: approvalSchema.optional(),
+    }),
+    result: z.object({ unitId: z.string() }),
+    access: OPERATING,
+    description: 'run the unit again on the same board; a not-retry-safe failure needs a supervisor and a reason',
+  }),
+  'slot.cancel': define({
+    input: z.strictObject({ slot: slotNameSchema }),
+    result: z.object({ unitId: z.string() }),
+    access: OPERATING,
+    description: 'end the running unit as cancelled after its current step',
+  }),
+  'slot.skip': define({
+    input: z.strictObject({ slot: slotNameSchema, reason: reasonSchema }),
+    result: z.object({}),
+    access: OPERATING,
+    description: 'set the board on a slot aside, with a reason',
+  }),
+  'ports.list': define({
+    input: nothing,
+    result: z.object({ ports: z.array(portInfoSchema) }),
+    access: ['operator', 'supervisor', 'admin'],
+    description: 'serial ports the station sees, and the slot each belongs to',
+  }),
+  'unit.history': define({
+    input: z.strictObject({ unitId: z.string().min(1).max(128) }),
+    result: z.object({ unit: unitRecordSchema, events: z.array(historyEventSchema) }),
+    access: REVIEWING,
+    description: "a unit's record and every event about it",
+  }),
+  'audit.verify': define({
+    input: nothing,
+    result: z.object({ report: verifyReportSchema }),
+    access: ['qa', 'supervisor', 'admin'],
+    description: "re-walk the audit trail's hash chain",
+  }),
+  'accounts.list': define({
+    input: nothing,
+    result: z.object({ accounts: z.array(accountSchema) }),
+    access: ADMIN,
+    description: 'every account (never a PIN or its hash)',
+  }),
+  'accounts.init': define({
+    input: z.strictObject({ pin: newCredential }),
+    result: z.object({ account: accountSchema }),
+    access: 'anyone',
+    description: "create the config's firstAdmin; only while no account exists",
+  }),
+  'accounts.create': define({
+    input: z.strictObject({
+      operatorId: operatorIdSchema,
+      name: z.string().trim().min(1).max(100),
+      roles: z.array(roleSchema).min(1).max(4),
+      pin: newCredential,
+    }),
+    result: z.object({ account: accountSchema }),
+    access: ADMIN,
+    description: 'create an account',
+  }),
+  'accounts.disable': define({
+    input: z.strictObject({ operatorId: operatorIdSchema, reason: reasonSchema }),
+    result: z.object({ account: accountSchema }),
+    access: ADMIN,
+    description: 'disable an account (it can no longer log in)',
+  }),
+  'accounts.enable': define({
+    input: z.strictObject({ operatorId: operatorIdSchema }),
+    result: z.object({ account: accountSchema }),
+    access: ADMIN,
+    description: 'enable a disabled account again',
+  }),
+  'accounts.resetPin': define({
+    input: z.strictObject({ operatorId: operatorIdSchema, pin: newCredential }),
+    result: z.object({ account: accountSchema }),
+    access: ADMIN,
+    description: "set a new PIN (or password); also lifts a lockout",
+  }),
+  'accounts.setRoles': define({
+    input: z.strictObject({ operatorId: operatorIdSchema, roles: z.array(roleSchema).min(1).max(4) }),
+    result: z.object({ account: accountSchema }),
+    access: ADMIN,
+    description: "set an account's roles",
+  }),
+  'sim.unplug': define({
+    input: z.strictObject({ slot: slotNameSchema }),
+    result: z.object({}),
+    access: OPERATING,
+    sandboxOnly: true,
+    description: 'pull the virtual board out of a slot (sandbox only)',
+  }),
+  'sim.replug': define({
+    input: z.strictObject({ slot: slotNameSchema }),
+    result: z.object({}),
+    access: OPERATING,
+    sandboxOnly: true,
+    description: 'plug the virtual board of a slot back in, as the next board (sandbox only)',
+  }),
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+export type CommandInput<N extends CommandName> = z.input<(typeof COMMANDS)[N]['input']>;
+export type ParsedCommandInput<N extends CommandName> = z.output<(typeof COMMANDS)[N]['input']>;
+export type CommandPayload<N extends CommandName> = z.output<(typeof COMMANDS)[N]['result']>;
+
+/** Stable codes of a refused command; hosts and tests switch on them. */
+export const COMMAND_ERROR_CODES = [
+  'BAD_INPUT',
+  'UNKNOWN_COMMAND',
+  'NOT_LOGGED_IN',
+  'FORBIDDEN',
+  'SANDBOX_ONLY',
+  'LOGIN_FAILED',
+  'ACCOUNT_LOCKED',
+  'ACCOUNT_DISABLED',
+  'ACCOUNT_EXISTS',
+  'ACCOUNT_NOT_FOUND',
+  'LAST_ADMIN',
+  'ALREADY_INITIALISED',
+  'NO_BATCH',
+  'BATCH_OPEN',
+  'BATCH_CLOSED',
+  'BATCH_NOT_READY',
+  'TARGET_REACHED',
+  'RECIPE_NOT_FOUND',
+  'SLOT_NOT_FOUND',
+  'SLOT_NOT_READY',
+  'NOTHING_TO_RETRY',
+  'APPROVAL_REQUIRED',
+  'SCAN_REFUSED',
+  'DUPLICATE_SERIAL',
+  'NO_SLOT_WAITING',
+  'UNIT_NOT_FOUND',
+  'STATION_STOPPED',
+  'INTERNAL_ERROR',
+] as const;
+export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number] | (string & {});
+
+export interface CommandFailure {
+  ok: false;
+  code: CommandErrorCode;
+  message: string;
+}
+export type CommandSuccess<N extends CommandName> = { ok: true } & CommandPayload<N>;
+export type CommandResult<N extends CommandName> = CommandSuccess<N> | CommandFailure;
+
+export const commandFailureSchema = z.object({
+  ok: z.literal(false),
+  code: z.string(),
+  message: z.string(),
+});
+
+/** The schema of a whole result of command `name`, for hosts and clients that check what crossed the wire. */
+export function resultSchema<N extends CommandName>(name: N) {
+  const payload = COMMANDS[name].result as z.ZodObject;
+  return z.union([payload.extend({ ok: z.literal(true) }), commandFailureSchema]);
+}
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(COMMANDS, name);
+}
+
+/** Parse a command's input; a failure says which field is wrong and how, in one line. */
+export function parseCommandInput<N extends CommandName>(
+  name: N,
+  input: unknown,
+): { ok: true; input: ParsedCommandInput<N> } | CommandFailure {
+  const parsed = COMMANDS[name].input.safeParse(input ?? {});
+  if (parsed.success) return { ok: true, input: parsed.data as ParsedCommandInput<N> };
+  const problems = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'input'}: ${issue.message}`);
+  return { ok: false, code: 'BAD_INPUT', message: `${name}: ${problems.join('; ')}` };
+}
