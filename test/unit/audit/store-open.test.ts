@@ -35,7 +35,9 @@ describe('AuditStore.open', () => {
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.exec(MIGRATIONS[0]!);
-    db.exec(`INSERT INTO batches VALUES ('b-1', 'old', 'r', '${'c'.repeat(64)}', 'ann', 't0', NULL, 'open', 1);
+    db.exec(`INSERT INTO events (seq, event_id, at, station_id, kind, details, prev_hash, hash)
+        VALUES (1, 'e-1', 't0', '${STATION}', 'batch.opened', '{}', '${'0'.repeat(64)}', '${'1'.repeat(64)}');
+      INSERT INTO batches VALUES ('b-1', 'old', 'r', '${'c'.repeat(64)}', 'ann', 't0', NULL, 'open', 1);
       INSERT INTO units (id, batch_id, slot, state, started_at, attempt, last_seq, outcome)
         VALUES ('u-1', 'b-1', 1, 'passed', 't0', 1, 1, 'passed');`);
     db.pragma('user_version = 1');
