@@ -1,6 +1,7 @@
 /** Secret stores: one contract, the app's safeStorage backend and the headless CLI's env/file backend. */
 export * from './secret-store';
 export { SecretBytes } from './secret-bytes';
+export { decodeNetworkKeySecret, isNetworkKeySecretName, NETWORK_KEY_BYTES } from './network-key';
 export {
   EnvFileSecretStore,
   defaultSecretsDir,

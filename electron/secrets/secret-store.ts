@@ -33,6 +33,8 @@ export interface SecretStore {
 export type SecretStoreErrorCode =
   | 'unknown-secret'
   | 'empty-value'
+  /** A value of a known shape (a network key) that does not have it. */
+  | 'bad-value'
   | 'insecure-permissions'
   | 'wrong-owner'
   | 'not-a-regular-file'

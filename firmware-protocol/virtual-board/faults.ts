@@ -1,7 +1,8 @@
 /**
  * Fault knobs of a virtual board (PROTOCOL.md appendix B). A fault is written `kind[@COMMAND][=value][xN]`:
- * `drop-reply@COMMIT`, `delay-reply@VERIFY=3000`, `corrupt-crc x2`, `unplug@COMMIT=after`. Without `@COMMAND` it
- * applies to every command; without `xN` it never wears off.
+ * `drop-reply@COMMIT`, `delay-reply@VERIFY=3000`, `corrupt-crc x2`, `unplug@COMMIT=after`, `busy=20x3` (the
+ * count may follow the value directly or after spaces). Without `@COMMAND` it applies to every command; without
+ * `xN` it never wears off.
  */
 import { COMMAND_NAMES, type CommandName } from '../commands';
 
@@ -29,8 +30,10 @@ export interface FaultRule {
   remaining?: number;
 }
 
+// The value is matched lazily so a trailing `xN` is left for the repeat count (`=500x2` is 500, twice): no
+// value a fault takes ends in `x` and digits, so nothing that could be a value is lost to the count.
 const FAULT_PATTERN =
-  /^(?<kind>[a-z-]+)(?:@(?<command>[A-Z-]+))?(?:=(?<value>[A-Za-z0-9.+-]+))?(?:\s*x(?<times>[1-9][0-9]*))?$/;
+  /^(?<kind>[a-z-]+)(?:@(?<command>[A-Z-]+))?(?:=(?<value>[A-Za-z0-9.+-]+?))?(?:\s*x(?<times>[1-9][0-9]*))?$/;
 
 export type ParsedFault = { ok: true; rule: FaultRule } | { ok: false; message: string };
 

@@ -23,6 +23,16 @@ export function socatAvailable(): boolean {
 const READY_TEXT = 'starting data transfer loop';
 const START_TIMEOUT_MS = 5000;
 
+/** SIGKILL the guard shell and socat with it: they share the guard's own process group. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
 export class PtyPair {
   private exited = false;
 
@@ -42,6 +52,8 @@ export class PtyPair {
     for (const path of [stationPath, boardPath]) rmSync(path, { force: true });
     // socat runs under a tiny shell that kills it when our end of its stdin closes, which the OS does when this
     // process dies in any way (even SIGKILL): no orphaned socat keeps a phantom port alive after a crash.
+    // The shell gets its own process group (detached): a Ctrl-C in a terminal signals the whole foreground group,
+    // and socat must outlive that SIGINT until the station has finished its units and closes the pair itself.
     const child = spawn(
       'sh',
       [
@@ -53,13 +65,13 @@ export class PtyPair {
         `pty,raw,echo=0,link=${stationPath}`,
         `pty,raw,echo=0,link=${boardPath}`,
       ],
-      { stdio: ['pipe', 'ignore', 'pipe'] },
+      { stdio: ['pipe', 'ignore', 'pipe'], detached: true },
     );
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.stdin?.end();
-        child.kill('SIGKILL');
+        killGroup(child);
         reject(
           new Error(`socat did not create the PTY pair within ${START_TIMEOUT_MS} ms: ${stderr.trim()}`),
         );
@@ -94,7 +106,7 @@ export class PtyPair {
     if (!this.exited) {
       const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
       this.child.stdin?.end();
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+      const timer = setTimeout(() => killGroup(this.child), 2000);
       await exited;
       clearTimeout(timer);
     }

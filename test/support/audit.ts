@@ -1,15 +1,15 @@
 /** Shared helpers for audit tests: temp files, a pinned clock, a small trail, and raw SQL from outside the store. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore, type AuditStoreOptions } from '../../electron/audit/index';
+import { tempDir } from './temp-dirs';
 
 export const STATION = 'line1-station2';
 export const CONFIG_SHA = 'c'.repeat(64);
 
+/** A path in a fresh temp folder (removed after the test file, see temp-dirs.ts); the file itself is not made. */
 export function tempDbFile(name = 'audit.db'): string {
-  return join(mkdtempSync(join(tmpdir(), 'station-audit-')), name);
+  return join(tempDir('station-audit-'), name);
 }
 
 /** A clock that ticks 250 ms per call from a fixed start, so timestamps and durations are predictable. */

@@ -1,8 +1,10 @@
 /**
- * `station audit verify --db FILE [--json]`: the check QA runs on a station's audit file (or a copy of it).
- * Exit 0 intact, 1 tampered (naming the first bad event), 2 when the file is missing or not an audit trail.
+ * `station audit verify [--db FILE | --config FILE] [--json]`: the check QA runs on a station's audit file (or a
+ * copy of it). Exit 0 intact, 1 tampered (naming the first bad event), 2 when the file is missing or not an audit
+ * trail, or when no --db is given and the station config does not load.
  */
 import type { Command } from 'commander';
+import { describeLoadFailure, loadStationConfig, STATION_CONFIG_ENV } from '../../../station-config/index';
 import { AuditOpenError, verifyAuditChain } from '../../audit/index';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson } from '../cli-output';
 
@@ -14,12 +16,17 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command('verify')
     .description('re-walk the hash chain of an audit file (read-only) and report the first altered event')
-    .requiredOption('--db <file>', 'the audit SQLite file')
+    .option('--db <file>', "the audit SQLite file (default: the station config's database file)")
+    .option(
+      '--config <file>',
+      `station config whose database to verify when --db is not given (default $${STATION_CONFIG_ENV}, else the sandbox)`,
+    )
     .option('--json', 'print the result as one JSON object')
-    .action((options: { db: string; json?: boolean }) => {
+    .action((options: { db?: string; config?: string; json?: boolean }) => {
+      const db = options.db ?? configuredDatabase(options.config);
       let result;
       try {
-        result = verifyAuditChain(options.db);
+        result = verifyAuditChain(db);
       } catch (error) {
         if (error instanceof AuditOpenError) throw new CliError(error.message, EXIT_USAGE);
         throw error;
@@ -34,6 +41,13 @@ export function registerAuditCommands(program: Command): void {
       } else {
         process.stdout.write(`TAMPERED: ${result.message}\n`);
       }
-      if (!result.ok) throw new CliError(`${options.db}: the audit trail failed verification`, EXIT_FAILURE);
+      if (!result.ok) throw new CliError(`${db}: the audit trail failed verification`, EXIT_FAILURE);
     });
+}
+
+/** The audit file the station writes with this config: what QA means by "this station's audit trail". */
+function configuredDatabase(file: string | undefined): string {
+  const loaded = loadStationConfig(file);
+  if (!loaded.ok) throw new CliError(describeLoadFailure(loaded).join('\n'), EXIT_USAGE);
+  return loaded.paths.databaseFile;
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_BAUD_RATE } from '../../../firmware-protocol';
+import { toProvisioningError } from '../../provisioning/index';
 import { BoardSession, listSerialPorts, SerialLink, SerialLinkError } from '../../serial';
 import { CliError, printJson } from '../cli-output';
 
@@ -23,7 +24,11 @@ export async function identifyBoard(path: string, baudRate: number, timeoutScale
     link = await SerialLink.open({ path, baudRate, timeoutScale });
     return await new BoardSession(link).identifyReport();
   } catch (error) {
-    if (error instanceof SerialLinkError) throw new CliError(`${error.code}: ${error.operatorMessage}`);
+    if (error instanceof SerialLinkError) {
+      // The engine's translation, so a code seen here is the one the audit trail, the UI and README use.
+      const { code, operatorMessage } = toProvisioningError(error, 'identify');
+      throw new CliError(`${code}: ${operatorMessage}`);
+    }
     throw error;
   } finally {
     await link?.close();

@@ -5,7 +5,9 @@
  */
 import type { Command } from 'commander';
 import {
+  decodeNetworkKeySecret,
   EnvFileSecretStore,
+  isNetworkKeySecretName,
   normaliseSecretValue,
   SecretBytes,
   SecretStoreError,
@@ -48,6 +50,8 @@ export function registerSecretCommands(program: Command): void {
         : await readStdin();
       try {
         const normalised = normaliseSecretValue(name, raw);
+        // Refused now, at the keyboard, rather than when a batch that needs the key fails to open.
+        assertValueFits(name, normalised);
         await store.set(name, normalised);
         const fingerprint = SecretBytes.fromText(normalised, name).fingerprint;
         const location = store.filePath(name);
@@ -98,6 +102,17 @@ export function registerSecretCommands(program: Command): void {
         );
       }
     });
+}
+
+/** Throws SecretStoreError when a secret of a known kind does not hold a value of that kind. */
+function assertValueFits(name: string, value: string): void {
+  if (!isNetworkKeySecretName(name)) return;
+  const stored = SecretBytes.fromText(value, name);
+  try {
+    decodeNetworkKeySecret(name, stored).wipe();
+  } finally {
+    stored.wipe();
+  }
 }
 
 function asCliError(error: unknown): unknown {

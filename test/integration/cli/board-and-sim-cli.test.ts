@@ -137,7 +137,7 @@ describe('station board identify: one-line reasons and non-zero exits', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(
-      /^station: TIMEOUT: Board on .* did not answer HELLO within 200 ms \(3 tries\)/,
+      /^station: SERIAL_TIMEOUT: Board on .* did not answer HELLO within 200 ms \(3 tries\)/,
     );
   });
 
@@ -146,7 +146,7 @@ describe('station board identify: one-line reasons and non-zero exits', () => {
     const result = await runStation(['board', 'identify', '--port', boards[0]!.path]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(
-      `station: PROTOCOL_MISMATCH: Board on ${boards[0]!.path} speaks station protocol version 99, but this station speaks 1: flash a firmware the recipe allows, or update the station.`,
+      `station: SERIAL_PROTOCOL_MISMATCH: Board on ${boards[0]!.path} speaks station protocol version 99, but this station speaks 1: flash a firmware the recipe allows, or update the station.`,
     );
   });
 
@@ -161,15 +161,24 @@ describe('station board identify: one-line reasons and non-zero exits', () => {
       '0.3',
     ]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^station: GARBLED: Board on .* answered HELLO with garbled data 3 times/);
+    expect(result.stderr).toMatch(
+      /^station: SERIAL_GARBLED: Board on .* answered HELLO with garbled data 3 times/,
+    );
   });
 
   it('when the port does not exist', async () => {
     const result = await runStation(['board', 'identify', '--port', '/dev/nonexistent-station-port']);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(
-      'station: PORT_NOT_FOUND: No serial port at /dev/nonexistent-station-port: check the cable and the port path in the station config.',
+      'station: SERIAL_PORT_NOT_FOUND: No serial port at /dev/nonexistent-station-port: check the cable and the port path in the station config.',
     );
+  });
+
+  it('when the board answers with an error code of its own', async () => {
+    const { boards } = await simBoards(['--fault', 'busy@IDENTIFY=1'], 1);
+    const result = await runStation(['board', 'identify', '--port', boards[0]!.path]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^station: SERIAL_BOARD_ERROR_BUSY: /);
   });
 
   it('board ports prints a JSON array', async () => {

@@ -1,9 +1,8 @@
 /** Runs the real `station` entry point in a child process, with a clean environment and a private HOME. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../../support/temp-dirs';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -13,8 +12,9 @@ export interface StationRun {
   stderr: string;
 }
 
+/** A private HOME, removed after the test file (temp-dirs.ts). */
 export function tempHome(): string {
-  return mkdtempSync(join(tmpdir(), 'station-cli-'));
+  return tempDir('station-cli-');
 }
 
 export function runStation(

@@ -1,4 +1,5 @@
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { secretFingerprint } from '../../../firmware-protocol/index';
@@ -68,6 +69,34 @@ describe('station secret set', () => {
     expect(unknown.stderr).toBe(
       'station: unknown secret "root-password"; known secrets: backend-api-key, network-key-<label>\n',
     );
+  });
+
+  it('refuses a network key that is not the base64 of 32 bytes, and stores nothing', () => {
+    const dir = secretsDir();
+    const notAKey = randomBytes(16).toString('base64');
+    const run = runStation(['secret', 'set', 'network-key-line-1', '--secrets-dir', dir], {
+      input: `${notAKey}\n`,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'station: the secret "network-key-line-1" is not the base64 of a 32-byte network key: store it again with `station secret set network-key-line-1`\n',
+    );
+    expect(run.stderr).not.toContain(notAKey);
+    expect(existsSync(join(dir, 'network-key-line-1'))).toBe(false);
+  });
+
+  it('stores a network key that is the base64 of 32 bytes', () => {
+    const dir = secretsDir();
+    const key = randomBytes(32).toString('base64');
+    const run = runStation(['secret', 'set', 'network-key-line-1', '--secrets-dir', dir], {
+      input: `${key}\n`,
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(
+      `stored network-key-line-1 in ${join(dir, 'network-key-line-1')} (fingerprint ${secretFingerprint(key)})\n`,
+    );
+    expect(readFileSync(join(dir, 'network-key-line-1'), 'utf8')).toBe(key);
   });
 
   it('notes when the environment overrides the stored file', () => {

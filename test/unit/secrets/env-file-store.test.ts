@@ -1,18 +1,10 @@
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultSecretsDir, EnvFileSecretStore, SecretStoreError } from '../../../electron/secrets/index';
 import { secretFingerprint } from '../../../firmware-protocol/index';
+import { tempDir } from '../../support/temp-dirs';
 
 const posix = process.platform !== 'win32';
 const user = userInfo().username;
@@ -20,7 +12,7 @@ let root: string;
 let dir: string;
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'secrets-'));
+  root = tempDir('secrets-');
   dir = join(root, 'secrets');
 });
 

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +9,7 @@ import {
   type SafeStorageLike,
 } from '../../../electron/secrets/index';
 import { secretFingerprint } from '../../../firmware-protocol/index';
+import { tempDir } from '../../support/temp-dirs';
 
 /** A stand-in for Electron's safeStorage: XOR "encryption" is enough to prove the file never holds the plain text. */
 function fakeSafeStorage(options: { available?: boolean; backend?: string } = {}): SafeStorageLike {
@@ -22,7 +22,7 @@ function fakeSafeStorage(options: { available?: boolean; backend?: string } = {}
   };
 }
 
-const newDir = () => join(mkdtempSync(join(tmpdir(), 'safe-storage-')), 'secrets');
+const newDir = () => join(tempDir('safe-storage-'), 'secrets');
 
 async function failure(promise: Promise<unknown>): Promise<SecretStoreError> {
   try {

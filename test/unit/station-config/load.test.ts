@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,9 +10,10 @@ import {
   resolveStationPaths,
   SANDBOX_CONFIG_PATH,
 } from '../../../station-config/index';
+import { tempDir } from '../../support/temp-dirs';
 import { production } from './fixtures';
 
-const dir = mkdtempSync(join(tmpdir(), 'station-config-'));
+const dir = tempDir('station-config-');
 const write = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
