@@ -37,9 +37,44 @@ export default tseslint.config(
           patterns: [
             {
               regex:
-                '^(\\.\\./)+(electron/)?(backend|sandbox|serial|provisioning|audit|secrets|logging|station-runtime|station-config|virtual-board)/(?!index$).+',
+                '^(\\.\\./)+(electron/)?(backend|sandbox|serial|provisioning|audit|secrets|logging|station|station-api|people|web-host|station-config|virtual-board)/(?!index$).+',
               message: 'Import the capability folder (its index.ts), not a file inside it.',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The station API contract is shared with the browser: it may import zod and its own files, nothing else.
+    files: ['electron/station-api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!zod$|\\./).+',
+              message: 'The station API contract imports zod and its own files only (the renderer bundles it).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The renderer knows the station only through the contract: no Node, no station internals.
+    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(electron/(?!station-api(/index)?$)|firmware-protocol|station-config)',
+              message: 'The renderer imports the station API contract (electron/station-api) and nothing else of the station.',
+            },
+            { regex: '^node:', message: 'The renderer runs in a browser: no Node modules.' },
           ],
         },
       ],

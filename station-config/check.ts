@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import {
   compileScanPattern,
+  configuredPortPath,
   isSecretName,
   MQTT_TTL_MAX_SECONDS,
   MQTT_TTL_MIN_SECONDS,
@@ -534,11 +535,31 @@ function consistencyProblems(config: StationConfig): ConfigProblem[] {
     );
   }
   const seenPorts = new Map<string, number>();
+  const seenNames = new Map<string, number>();
   discovery.ports.forEach((port, i) => {
-    const first = seenPorts.get(port);
+    const path = configuredPortPath(port);
+    const first = seenPorts.get(path);
     if (first !== undefined)
       add(['slots', 'discovery', 'ports', i], `repeats $.slots.discovery.ports[${first}]`, 'each port once');
-    else seenPorts.set(port, i);
+    else seenPorts.set(path, i);
+    if (typeof port !== 'string') {
+      const named = seenNames.get(port.name);
+      if (named !== undefined)
+        add(
+          ['slots', 'discovery', 'ports', i, 'name'],
+          `repeats the slot name of $.slots.discovery.ports[${named}]`,
+          'a name of its own for each slot',
+        );
+      else seenNames.set(port.name, i);
+    }
+  });
+  discovery.usb.forEach((filter, i) => {
+    if (filter.name !== undefined && filter.serialNumber === undefined)
+      add(
+        ['slots', 'discovery', 'usb', i, 'name'],
+        'names a slot but the filter has no serialNumber, so it may match several adapters',
+        '{ "vendorId": "1915", "productId": "c00a", "serialNumber": "000683123456", "name": "left-1" }',
+      );
   });
   if (virtualBoards && config.backend.mode !== 'sandbox') {
     add(

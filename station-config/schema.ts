@@ -181,6 +181,30 @@ export function isHttpUrl(value: string): boolean {
 
 // ---- slots ----------------------------------------------------------------------------------------------
 
+const slotName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$/,
+    'a slot name is 1 to 32 letters, digits, spaces, ".", "_" or "-", starting with a letter or digit',
+  );
+
+export const configuredPort = doc(
+  z.union([
+    text(4096),
+    z.strictObject({
+      name: doc(slotName, 'Slot name operators see.', 'left-1'),
+      path: doc(text(4096), 'Serial port path.', '/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0'),
+    }),
+  ]),
+  'A serial port path (the slot is named slot-N in list order), or {"name", "path"}.',
+  { name: 'left-1', path: '/dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0' },
+);
+
+/** The path of a configured port, whether written as a string or as {name, path}. */
+export function configuredPortPath(port: string | { name: string; path: string }): string {
+  return typeof port === 'string' ? port : port.path;
+}
+
 export const usbFilter = doc(
   z.strictObject({
     vendorId: doc(hex4, 'USB vendor id (hex, compared case-insensitively).', '1915'),
@@ -189,6 +213,11 @@ export const usbFilter = doc(
       text(128),
       'Only the adapter with this USB serial number (optional).',
       '000683123456',
+    ).optional(),
+    name: doc(
+      slotName,
+      'Slot name operators see for the adapter this filter pins (needs serialNumber); otherwise the slot is named after the adapter serial number or its port.',
+      'left-1',
     ).optional(),
   }),
   'A USB filter: a port whose adapter matches is a slot, found again when it is plugged in.',
@@ -199,7 +228,7 @@ export const slotsSection = doc(
   z.strictObject({
     discovery: doc(
       z.strictObject({
-        ports: doc(z.array(text(4096)), 'Explicit serial port paths, one slot each.', [
+        ports: doc(z.array(configuredPort), 'Explicit serial ports, one slot each.', [
           '/dev/serial/by-id/usb-SEGGER_J-Link_000683123456-if00',
         ]).default([]),
         usb: doc(z.array(usbFilter), 'USB filters; matching ports come and go with hot-plug.', [
@@ -212,7 +241,11 @@ export const slotsSection = doc(
     baudRate: doc(z.number().int().min(1200).max(4_000_000), 'Serial baud rate.', DEFAULT_BAUD_RATE).default(
       DEFAULT_BAUD_RATE,
     ),
-    maxConcurrent: doc(z.number().int().min(1).max(32), 'Most slots provisioning at once.', 4).default(4),
+    maxConcurrent: doc(
+      z.number().int().min(1).max(32),
+      'Most slots provisioning at once (default: every slot; backend.concurrency protects the backend).',
+      16,
+    ).optional(),
     start: doc(
       z.enum(['on-plug', 'on-scan']),
       '"on-plug" starts a slot when a board appears; "on-scan" waits for its label to be scanned.',
@@ -220,11 +253,11 @@ export const slotsSection = doc(
     ).default('on-plug'),
     virtualBoards: doc(
       z.strictObject({
-        count: doc(z.number().int().min(1).max(16), 'How many virtual boards.', 2).default(2),
+        count: doc(z.number().int().min(1).max(32), 'How many virtual boards.', 4).default(4),
         soc: doc(z.enum(KNOWN_SOCS), 'SoC the virtual boards report.', 'nRF52840').default('nRF52840'),
       }),
       'Sandbox only: virtual boards on PTY pairs instead of hardware.',
-      { count: 2, soc: 'nRF52840' },
+      { count: 4, soc: 'nRF52840' },
     ).optional(),
   }),
   'Slots: where boards are plugged in and how provisioning starts.',
@@ -494,6 +527,21 @@ export const stationConfigSchema = z
     slots: slotsSection,
     recipes: doc(z.array(recipeSection).min(1), 'Recipes, one per product.', [{ id: 'sensor-v2' }]),
     scanning: scanningSection.default({ formats: [], badScanMessage: DEFAULT_BAD_SCAN_MESSAGE }),
+    accounts: doc(
+      z.strictObject({
+        idleLogoutMinutes: doc(
+          z
+            .number()
+            .int()
+            .min(1)
+            .max(24 * 60),
+          'Minutes without a command after which the person logged in is logged out.',
+          15,
+        ).default(15),
+      }),
+      'People at the station: accounts live in the station database, not here.',
+      { idleLogoutMinutes: 15 },
+    ).default({ idleLogoutMinutes: 15 }),
     firstAdmin: doc(
       z.strictObject({ name: doc(text(100), 'User name of the first administrator.', 'it-admin') }),
       'The first administrator, created when the database is new (operators and roles are data, not config).',

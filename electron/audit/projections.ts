@@ -315,6 +315,35 @@ export class Projections {
     return row ? toUnitRecord(row) : null;
   }
 
+  /** The batch most recently opened under this name, or null. */
+  batchByName(name: string): BatchRecord | null {
+    const row = this.db
+      .prepare<[string], BatchRow>('SELECT * FROM batches WHERE name = ? ORDER BY opened_at DESC, id LIMIT 1')
+      .get(name);
+    return row ? toBatchRecord(row) : null;
+  }
+
+  /** Units of the batch that passed at or after `since` (an audit timestamp). */
+  passedSince(batchId: string, since: string): number {
+    return (
+      this.db
+        .prepare<[string, string], { n: number }>(
+          "SELECT count(*) AS n FROM units WHERE batch_id = ? AND state = 'passed' AND ended_at >= ?",
+        )
+        .get(batchId, since)?.n ?? 0
+    );
+  }
+
+  /** The unit last started on this slot number in this batch, or null. */
+  lastUnitOnSlot(batchId: string, slot: number): UnitRecord | null {
+    const row = this.db
+      .prepare<[string, number], UnitRow>(
+        'SELECT * FROM units WHERE batch_id = ? AND slot = ? ORDER BY last_seq DESC LIMIT 1',
+      )
+      .get(batchId, slot);
+    return row ? toUnitRecord(row) : null;
+  }
+
   /** The last unit that passed with this scanned serial number, or null. */
   passedUnitBySerial(serialNumber: string): UnitRecord | null {
     const row = this.db

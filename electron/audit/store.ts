@@ -363,6 +363,31 @@ export class AuditStore {
     return this.projections.openBatches();
   }
 
+  /** The batch most recently opened under this name, or null. */
+  batchByName(name: string): BatchRecord | null {
+    return this.projections.batchByName(name);
+  }
+
+  /** The `batch.opened` event of a batch (its details hold work order and target), or null. */
+  batchOpenedEvent(batchId: string): AuditEvent | null {
+    const row = this.db
+      .prepare<[string], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE batch_id = ? AND kind = 'batch.opened' ORDER BY seq LIMIT 1`,
+      )
+      .get(batchId);
+    return row ? rowToEvent(row) : null;
+  }
+
+  /** Units of the batch that passed at or after `since` (an audit timestamp): units per hour over a window. */
+  passedSince(batchId: string, since: string): number {
+    return this.projections.passedSince(batchId, since);
+  }
+
+  /** The unit last started on this slot number in this batch, or null. */
+  lastUnitOnSlot(batchId: string, slot: number): UnitRecord | null {
+    return this.projections.lastUnitOnSlot(batchId, slot);
+  }
+
   /** The last unit that passed with this scanned serial number, or null. */
   passedUnitBySerial(serialNumber: string): UnitRecord | null {
     return this.projections.passedUnitBySerial(serialNumber);

@@ -1,12 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printError } from './cli-output';
+import { registerAccountsCommands } from './commands/accounts';
 import { registerAuditCommands } from './commands/audit';
 import { registerBoardCommands } from './commands/board';
 import { registerConfigCommands } from './commands/config';
 import { registerProvisionCommand } from './commands/provision';
+import { registerRunCommand } from './commands/run';
+import { registerServeCommand } from './commands/serve';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerSecretCommands } from './commands/secret';
 import { registerSimCommands } from './commands/sim';
+import { SOFTWARE_VERSION } from '../station';
 
 /** Each capability adds its commands here; the registrars live in ./commands, one file per command group. */
 const registrars: Array<(program: Command) => void> = [
@@ -14,6 +18,9 @@ const registrars: Array<(program: Command) => void> = [
   registerSimCommands,
   registerSandboxCommand,
   registerProvisionCommand,
+  registerRunCommand,
+  registerServeCommand,
+  registerAccountsCommands,
   registerConfigCommands,
   registerSecretCommands,
   registerAuditCommands,
@@ -22,6 +29,7 @@ const registrars: Array<(program: Command) => void> = [
 export function buildProgram(): Command {
   const program = new Command('station')
     .description('Infuse IoT provisioning station')
+    .version(SOFTWARE_VERSION, '-V, --version', 'print the station software version')
     .showHelpAfterError()
     .exitOverride();
   for (const register of registrars) register(program);

@@ -30,6 +30,8 @@ export const REDACTED_PATHS = [
   '*.authorization',
   'headers',
   '*.headers',
+  'pin',
+  '*.pin',
 ];
 
 export function logFileName(day: Date): string {

@@ -1,37 +1,42 @@
 /**
- * The journal the workflow writes, as audit events: one event per boundary, appended (and hash-chained) before the
- * workflow moves on. An append that fails throws, which stops the unit: nothing proceeds unrecorded.
+ * Journal entries as audit events: one entry, one event (a step's board log goes just before its step.finished),
+ * appended and hash-chained before the workflow moves on. An append that fails throws, which stops the unit.
  */
-import type { AuditStore } from '../audit';
-import type { StepName, StepRecord, UnitFinish, UnitIdentity, UnitJournal, UnitStart } from './journal';
+import type { AuditEvent, AuditStore } from '../audit';
+import type { JournalEntry } from './journal';
 
-export interface AuditJournalOptions {
-  store: AuditStore;
+export interface AuditJournalContext {
   batchId: string;
-  operator: string;
-  /** The slot's number as the station shows it (1-based). */
-  slotNumber: number;
+  operator: string | null;
+  slot: { name: string; number: number };
 }
 
-export function auditJournal(options: AuditJournalOptions): UnitJournal {
-  const { store, batchId, operator, slotNumber } = options;
-  let unitId = '';
-  const envelope = () => ({ operator, batchId, unitId, slot: slotNumber });
-  return {
-    unitStarted(start: UnitStart) {
-      unitId = start.unitId;
-      store.append({
-        ...envelope(),
+/** Appends what `entry` says to the trail; returns the event that stands for the entry (the last appended). */
+export function recordInAudit(
+  store: AuditStore,
+  entry: JournalEntry,
+  context: AuditJournalContext,
+): AuditEvent {
+  const envelope = {
+    operator: context.operator,
+    batchId: context.batchId,
+    unitId: entry.unitId,
+    slot: context.slot.number,
+  };
+  switch (entry.kind) {
+    case 'unit.started':
+      return store.append({
+        ...envelope,
         kind: 'unit.started',
-        at: start.startedAt,
-        details: { port: start.port, slotName: start.slot, scan: start.scan },
+        at: entry.at,
+        details: { port: entry.port, slotName: context.slot.name, scan: entry.scan, attempt: entry.attempt },
       });
-    },
-    unitIdentified(identity: UnitIdentity) {
-      // A board seen before (a retry, a re-run after a crash) links to its previous unit, so QA reads one story.
+    case 'unit.identified': {
+      // A board seen before (a re-plug, a re-run after a crash) links to its previous unit, so QA reads one story.
+      const { identity } = entry;
       const previous = store.findUnitByMcuId(identity.soc, identity.mcuId);
-      store.append({
-        ...envelope(),
+      return store.append({
+        ...envelope,
         kind: 'unit.identified',
         details: {
           soc: identity.soc,
@@ -40,53 +45,65 @@ export function auditJournal(options: AuditJournalOptions): UnitJournal {
           firmwareVersion: identity.firmwareVersion,
           ...(identity.boardDeviceId !== null && { deviceId: identity.boardDeviceId }),
           ...(previous &&
-            previous.id !== unitId && { previousUnitId: previous.id, previousState: previous.state }),
+            previous.id !== entry.unitId && { previousUnitId: previous.id, previousState: previous.state }),
         },
       });
-    },
-    stepStarted(step: StepName, at: Date) {
-      store.append({ ...envelope(), kind: 'step.started', step, at, details: {} });
-    },
-    intent(step: StepName, action: string, details) {
-      store.append({ ...envelope(), kind: 'step.intent', step, details: { action, ...details } });
-    },
-    stepFinished(record: StepRecord) {
-      if (record.boardLog.length > 0) {
+    }
+    case 'step.started':
+      return store.append({
+        ...envelope,
+        kind: 'step.started',
+        step: entry.step,
+        at: entry.at,
+        details: { index: entry.index, of: entry.count },
+      });
+    case 'step.intent':
+      return store.append({
+        ...envelope,
+        kind: 'step.intent',
+        step: entry.step,
+        details: { action: entry.action, ...entry.details },
+      });
+    case 'step.finished':
+      if (entry.boardLog.length > 0) {
         store.append({
-          ...envelope(),
+          ...envelope,
           kind: 'step.log',
-          step: record.step,
-          details: { source: 'board', lines: record.boardLog },
+          step: entry.step,
+          details: { source: 'board', lines: entry.boardLog },
         });
       }
-      store.append({
-        ...envelope(),
+      return store.append({
+        ...envelope,
         kind: 'step.finished',
-        step: record.step,
-        outcome: record.outcome,
+        step: entry.step,
+        outcome: entry.outcome,
         details: {
-          durationMs: record.durationMs,
-          measurements: record.details,
-          ...(record.error && {
-            errorCode: record.error.code,
-            message: record.error.operatorMessage,
-            retrySafe: record.error.retrySafe,
+          durationMs: entry.durationMs,
+          measurements: entry.details,
+          ...(entry.error && {
+            errorCode: entry.error.code,
+            message: entry.error.operatorMessage,
+            retrySafe: entry.error.retrySafe,
           }),
         },
       });
-    },
-    unitFinished(finish: UnitFinish) {
-      store.append({
-        ...envelope(),
+    case 'unit.finished':
+      return store.append({
+        ...envelope,
         kind: 'unit.finished',
-        at: finish.endedAt,
-        outcome: finish.outcome === 'passed' ? 'passed' : 'failed',
+        at: entry.at,
+        outcome: entry.outcome,
         details: {
-          durationMs: finish.durationMs,
-          ...(finish.deviceId !== null && { deviceId: finish.deviceId }),
-          ...(finish.error && { errorCode: finish.error.code, message: finish.error.operatorMessage }),
+          durationMs: entry.durationMs,
+          ...(entry.deviceId !== null && { deviceId: entry.deviceId }),
+          ...(entry.failedStep !== null && { failedStep: entry.failedStep }),
+          ...(entry.error && {
+            errorCode: entry.error.code,
+            message: entry.error.operatorMessage,
+            retrySafe: entry.error.retrySafe,
+          }),
         },
       });
-    },
-  };
+  }
 }

@@ -1,8 +1,7 @@
 /**
  * Everything a batch resolves once and every unit shares: the organisation, board profile and network from the
- * recipe, the cloud public key (fetched once per batch), and the limit on concurrent backend calls.
+ * recipe, and the cloud port (which caches the cloud public key and limits concurrent backend calls).
  */
-import pLimit, { type LimitFunction } from 'p-limit';
 import {
   resolveBoard,
   resolveNetwork,
@@ -13,7 +12,9 @@ import {
 } from '../backend';
 import type { Recipe, StationConfig } from '../../station-config';
 import { isVendorDefaultNetwork } from '../../firmware-protocol';
+import { backendCloudPort } from './cloud-port';
 import { fail } from './errors';
+import type { CloudPort } from './ports';
 
 export interface BatchNetwork {
   id: number;
@@ -21,15 +22,13 @@ export interface BatchNetwork {
 }
 
 export interface BatchContext {
-  client: InfuseClient;
   recipe: Recipe;
   station: StationConfig['station'];
   organisationId: string;
   boardId: string;
   network: BatchNetwork | null;
-  /** Every backend call of every slot goes through this, so N slots never hammer the backend with N x calls. */
-  backend: LimitFunction;
-  cloudPublicKey(): Promise<Buffer>;
+  /** Every backend call of every slot goes through it. */
+  cloud: CloudPort;
   /** Wipe secrets held for the batch (the network key). */
   close(): void;
 }
@@ -41,6 +40,8 @@ export interface OpenBatchOptions {
   concurrency: number;
   /** A network key kept in the station's secret store (recipe.network.keySecret). */
   networkKeyFromStore?: (name: string) => Promise<SecretBytes | undefined>;
+  /** Replaces the backend cloud port (tests). */
+  cloud?: CloudPort;
 }
 
 export async function openBatchContext(options: OpenBatchOptions): Promise<BatchContext> {
@@ -93,24 +94,13 @@ export async function openBatchContext(options: OpenBatchOptions): Promise<Batch
     network = { id: resolved.networkId, key };
   }
 
-  let cloudKey: Promise<Buffer> | undefined;
-  const backend = pLimit(Math.max(1, options.concurrency));
   return {
-    client,
     recipe,
     station: options.station,
     organisationId,
     boardId: board.id,
     network,
-    backend,
-    cloudPublicKey() {
-      cloudKey ??= backend(() => client.getCloudPublicKey()).then(unwrap);
-      // A failed fetch must not poison the cache for the rest of the batch.
-      cloudKey.catch(() => {
-        cloudKey = undefined;
-      });
-      return cloudKey;
-    },
+    cloud: options.cloud ?? backendCloudPort(client, { concurrency: options.concurrency, organisationId }),
     close() {
       network?.key.wipe();
     },

@@ -1,23 +1,24 @@
-/** The provisioning engine: one unit's workflow, gang runs over many slots, and what they record. */
+/** The provisioning engine: one unit's workflow, the plugs it talks through, and what it records. */
 export { openBatchContext } from './batch-context';
 export type { BatchContext, BatchNetwork, OpenBatchOptions } from './batch-context';
-export { runBatch } from './batch-runner';
-export type { BatchRunResult, RunBatchOptions, SlotSpec } from './batch-runner';
-export { provisionUnit, UNIT_STEPS } from './unit-workflow';
-export type { ProvisionUnitInput, StepProgress, UnitResult } from './unit-workflow';
-export { ProvisioningError, PROVISIONING_ERROR_CODES, toProvisioningError } from './errors';
+export { backendCloudPort, type BackendCloudPortOptions } from './cloud-port';
+export type { BoardPort, CloudPort } from './ports';
+export { runUnit, UNIT_STEPS } from './unit-workflow';
+export type { RunUnitInput, StepDefinition, UnitResult } from './unit-workflow';
+export { ProvisioningError, PROVISIONING_ERROR_CODES, isAuditFailure, toProvisioningError } from './errors';
 export type { ProvisioningErrorCode } from './errors';
 export { STEP_NAMES } from './journal';
 export type {
+  ErrorSummary,
+  JournalEntry,
+  JournalKind,
+  StepDetails,
   StepName,
-  StepRecord,
-  UnitJournal,
-  UnitStart,
+  StepOutcome,
   UnitIdentity,
-  UnitFinish,
+  UnitJournal,
   UnitOutcome,
 } from './journal';
-export { auditJournal } from './audit-journal';
-export type { AuditJournalOptions } from './audit-journal';
+export { recordInAudit, type AuditJournalContext } from './audit-journal';
 export { reconcileUnfinishedUnits } from './reconcile';
 export type { Reconciliation, ReconcileOptions } from './reconcile';

@@ -1,48 +1,21 @@
 /**
- * What the workflow records, and when. The workflow calls these synchronously at each boundary; the audit
- * adapter (audit-journal.ts) turns them into hash-chained events. If a call throws (the audit trail cannot be
- * written) the unit stops there: nothing proceeds unrecorded.
+ * What the workflow records, and when: one entry per boundary, as data. The station fans each entry out to the
+ * audit trail (audit-journal.ts turns it into hash-chained events) and to its event stream; nothing else reports
+ * progress. `record` is synchronous and throws when the entry cannot be recorded (the audit trail cannot be
+ * written), and the unit stops right there: nothing proceeds unrecorded.
  */
-import type { ProvisioningError } from './errors';
+import { STEP_NAMES, type StepName, type StepOutcome, type UnitOutcome } from '../station-api';
 
-export const STEP_NAMES = [
-  'connect',
-  'identify',
-  'recipe-checks',
-  'device-record',
-  'cloud-key',
-  'key-agreement',
-  'mqtt-token',
-  'write-credentials',
-  'verify',
-  'finish',
-  'communication-check',
-] as const;
-export type StepName = (typeof STEP_NAMES)[number];
-
-export type StepOutcome = 'passed' | 'failed' | 'skipped';
-export type UnitOutcome = 'passed' | 'failed' | 'cancelled';
+export { STEP_NAMES };
+export type { StepName, StepOutcome, UnitOutcome };
 
 /** Plain, secret-free values only: ids, fingerprints, states, counts. */
 export type StepDetails = Record<string, string | number | boolean | null | string[]>;
 
-export interface StepRecord {
-  step: StepName;
-  outcome: StepOutcome;
-  startedAt: Date;
-  durationMs: number;
-  details: StepDetails;
-  error?: { code: string; operatorMessage: string; retrySafe: boolean };
-  /** The board's own log lines seen during the step. */
-  boardLog: string[];
-}
-
-export interface UnitStart {
-  unitId: string;
-  slot: string;
-  port: string;
-  startedAt: Date;
-  scan: Record<string, string>;
+export interface ErrorSummary {
+  code: string;
+  operatorMessage: string;
+  retrySafe: boolean;
 }
 
 export interface UnitIdentity {
@@ -54,20 +27,46 @@ export interface UnitIdentity {
   boardDeviceId: string | null;
 }
 
-export interface UnitFinish {
-  outcome: UnitOutcome;
-  deviceId: string | null;
-  endedAt: Date;
-  durationMs: number;
-  error?: ProvisioningError;
-}
+export type JournalEntry =
+  | {
+      kind: 'unit.started';
+      unitId: string;
+      attempt: number;
+      port: string;
+      at: Date;
+      scan: Record<string, string>;
+      stepCount: number;
+    }
+  | { kind: 'unit.identified'; unitId: string; identity: UnitIdentity }
+  | { kind: 'step.started'; unitId: string; step: StepName; at: Date; index: number; count: number }
+  /** Written before a side effect (create a device, write/commit/lock a board), naming what is about to happen. */
+  | { kind: 'step.intent'; unitId: string; step: StepName; action: string; details: StepDetails }
+  | {
+      kind: 'step.finished';
+      unitId: string;
+      step: StepName;
+      outcome: StepOutcome;
+      startedAt: Date;
+      durationMs: number;
+      details: StepDetails;
+      error?: ErrorSummary;
+      /** The board's own log lines seen during the step. */
+      boardLog: string[];
+    }
+  | {
+      kind: 'unit.finished';
+      unitId: string;
+      outcome: UnitOutcome;
+      deviceId: string | null;
+      mcuId: string | null;
+      at: Date;
+      durationMs: number;
+      failedStep: StepName | null;
+      error?: ErrorSummary;
+    };
+
+export type JournalKind = JournalEntry['kind'];
 
 export interface UnitJournal {
-  unitStarted(start: UnitStart): void;
-  unitIdentified(identity: UnitIdentity): void;
-  stepStarted(step: StepName, at: Date): void;
-  /** Written before a side effect (create a device, write/commit/lock a board), naming what is about to happen. */
-  intent(step: StepName, action: string, details: StepDetails): void;
-  stepFinished(record: StepRecord): void;
-  unitFinished(finish: UnitFinish): void;
+  record(entry: JournalEntry): void;
 }

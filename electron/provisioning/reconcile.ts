@@ -22,15 +22,9 @@ export interface ReconcileOptions {
   /** Ports to read boards from (the station's slots); boards found there are matched by soc + mcuId. */
   ports?: string[];
   baudRate?: number;
-  /**
-   * Close batches left open by a run that died (headless runs open and close one batch each). A batch that still
-   * has a unit waiting for a supervisor stays open. Hosts whose batches outlive a run leave this off.
-   */
-  closeAbandonedBatches?: boolean;
 }
 
 export interface Reconciliation {
-  /** The unit settled, or for a closed batch the batch id. */
   unitId: string;
   resolution: 'interrupted' | 'attention';
   reason: string;
@@ -142,18 +136,6 @@ export async function reconcileUnfinishedUnits(options: ReconcileOptions): Promi
       },
     });
     results.push({ unitId: unit.id, resolution: 'interrupted', reason });
-  }
-  if (options.closeAbandonedBatches) {
-    const waiting = new Set(store.unfinishedUnits().map((unit) => unit.batchId));
-    for (const batch of store.openBatches().filter((b) => !waiting.has(b.id))) {
-      const reason = 'interrupted: the run that opened this batch stopped without closing it';
-      store.append({ kind: 'batch.closed', operator, batchId: batch.id, details: { reason } });
-      results.push({
-        unitId: batch.id,
-        resolution: 'interrupted',
-        reason: `batch "${batch.name}" ${reason}`,
-      });
-    }
   }
   return results;
 }

@@ -1,66 +1,68 @@
 /**
  * One unit, start to finish: the steps of ARCHITECTURE.md "Data flow for one unit", in order, each journaled
  * before and after it runs, each with a timeout, a duration, and on failure an error code, an operator text and
- * whether Retry is safe. Where a step of the flow lives:
+ * whether Retry is safe. Each step gets what it needs from the steps before it as explicit inputs. Where a step
+ * of the flow lives:
  *   connect, identify, recipe-checks          steps/board-identity.ts
  *   device-record, cloud-key                  steps/cloud-device.ts
  *   key-agreement, mqtt-token                 steps/keys.ts
  *   write-credentials, verify                 steps/write-and-verify.ts
  *   finish (lock/reboot), communication-check steps/finish.ts
  */
-import { randomUUID } from 'node:crypto';
-import type { BoardLogLine, BoardSession } from '../serial';
+import type { BoardLogLine } from '../serial';
 import type { BatchContext } from './batch-context';
 import { fail, isAuditFailure, ProvisioningError, toProvisioningError } from './errors';
-import type { StepName, StepOutcome, UnitJournal, UnitOutcome } from './journal';
+import type { ErrorSummary, StepDetails, StepName, UnitJournal, UnitOutcome } from './journal';
+import type { BoardPort } from './ports';
 import { connect, identify, recipeChecks } from './steps/board-identity';
 import { cloudKey, deviceRecord } from './steps/cloud-device';
 import { communicationCheck, finish } from './steps/finish';
-import { keyAgreement, mqttToken } from './steps/keys';
+import { keyAgreement, mqttToken, type DerivedKey } from './steps/keys';
+import type { Intent, StepOutput } from './steps/step';
 import { verify, writeCredentials } from './steps/write-and-verify';
-import type { StepDefinition, UnitContext } from './unit-context';
+import type { MqttToken } from '../backend';
+
+export interface StepDefinition {
+  name: StepName;
+  /** Longest the step may take before the unit fails with STEP_TIMEOUT. */
+  timeoutMs: (batch: BatchContext) => number;
+}
 
 const seconds = (n: number) => () => n * 1000;
 
+/** The steps in the order they run, with their time limits. */
 export const UNIT_STEPS: readonly StepDefinition[] = [
-  { name: 'connect', run: connect, timeoutMs: seconds(10) },
-  { name: 'identify', run: identify, timeoutMs: seconds(10) },
-  { name: 'recipe-checks', run: recipeChecks, timeoutMs: seconds(5) },
-  { name: 'device-record', run: deviceRecord, timeoutMs: seconds(60) },
-  { name: 'cloud-key', run: cloudKey, timeoutMs: seconds(30) },
-  { name: 'key-agreement', run: keyAgreement, timeoutMs: seconds(60) },
-  { name: 'mqtt-token', run: mqttToken, timeoutMs: seconds(30) },
-  { name: 'write-credentials', run: writeCredentials, timeoutMs: seconds(60) },
-  { name: 'verify', run: verify, timeoutMs: seconds(60) },
-  { name: 'finish', run: finish, timeoutMs: seconds(60) },
+  { name: 'connect', timeoutMs: seconds(10) },
+  { name: 'identify', timeoutMs: seconds(10) },
+  { name: 'recipe-checks', timeoutMs: seconds(5) },
+  { name: 'device-record', timeoutMs: seconds(60) },
+  { name: 'cloud-key', timeoutMs: seconds(30) },
+  { name: 'key-agreement', timeoutMs: seconds(60) },
+  { name: 'mqtt-token', timeoutMs: seconds(30) },
+  { name: 'write-credentials', timeoutMs: seconds(60) },
+  { name: 'verify', timeoutMs: seconds(60) },
+  { name: 'finish', timeoutMs: seconds(60) },
   {
     name: 'communication-check',
-    run: communicationCheck,
-    timeoutMs: (unit) => {
-      const check = unit.batch.recipe.communicationCheck;
+    timeoutMs: (batch) => {
+      const check = batch.recipe.communicationCheck;
       return (check.mode === 'off' ? 5 : check.withinSeconds + 30) * 1000;
     },
   },
 ];
 
-export interface StepProgress {
+export interface RunUnitInput {
   unitId: string;
-  slot: string;
-  step: StepName;
-  status: 'started' | StepOutcome;
-  durationMs?: number;
-  error?: { code: string; operatorMessage: string; retrySafe: boolean };
-}
-
-export interface ProvisionUnitInput {
+  /** 1 for a new unit; Retry on the same board runs the same unit id again with the next attempt. */
+  attempt: number;
   batch: BatchContext;
-  session: BoardSession;
+  /** The board, not yet opened: the connect step opens it, and the workflow closes it when the unit ends. */
+  board: BoardPort;
   journal: UnitJournal;
-  slot: string;
   scan?: Record<string, string>;
+  /** Aborting ends the unit as cancelled at the next step boundary (a step that waits stops waiting). */
   signal?: AbortSignal;
   now?: () => Date;
-  onProgress?: (progress: StepProgress) => void;
 }
 
 export interface UnitResult {
@@ -73,6 +75,20 @@ export interface UnitResult {
   failedStep?: StepName;
   error?: ProvisioningError;
 }
+
+/** Thrown past the remaining steps when one has failed (already journaled). */
+class UnitStopped extends Error {
+  constructor(
+    readonly error: ProvisioningError,
+    readonly step: StepName | null,
+    readonly outcome: UnitOutcome,
+  ) {
+    super(error.operatorMessage);
+  }
+}
+
+const STEP_COUNT = UNIT_STEPS.length;
+const BOARD_LOG_LINES_PER_STEP = 200;
 
 function withTimeout<T>(work: Promise<T>, ms: number, step: StepName): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -92,137 +108,196 @@ function withTimeout<T>(work: Promise<T>, ms: number, step: StepName): Promise<T
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function provisionUnit(input: ProvisionUnitInput): Promise<UnitResult> {
+const summary = (error: ProvisioningError): ErrorSummary => ({
+  code: error.code,
+  operatorMessage: error.operatorMessage,
+  retrySafe: error.retrySafe,
+});
+
+export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
+  const { batch, board, journal, unitId } = input;
   const now = input.now ?? (() => new Date());
   const startedAt = now();
-  const unit: UnitContext = {
-    unitId: randomUUID(),
-    batch: input.batch,
-    session: input.session,
-    journal: input.journal,
-    scan: input.scan ?? {},
-    startedAt,
-    now,
-  };
   const boardLog: string[] = [];
-  const onLog = (line: BoardLogLine) => {
+  const stopLog = board.onLog((line: BoardLogLine) => {
     // A chatty board must not grow the record without bound: keep the first lines of each step.
-    if (boardLog.length < 200) boardLog.push(line.text);
-  };
-  input.session.link.on('log', onLog);
-  const result = (
-    outcome: UnitOutcome,
-    failure?: { error: ProvisioningError; step?: StepName },
-  ): UnitResult => ({
-    unitId: unit.unitId,
-    outcome,
-    soc: unit.identity?.soc ?? null,
-    mcuId: unit.identity?.mcuId ?? null,
-    deviceId: unit.device?.deviceId ?? null,
-    durationMs: now().getTime() - startedAt.getTime(),
-    ...(failure?.step && { failedStep: failure.step }),
-    ...(failure && { error: failure.error }),
+    if (boardLog.length < BOARD_LOG_LINES_PER_STEP) boardLog.push(line.text);
   });
-  try {
-    input.journal.unitStarted({
-      unitId: unit.unitId,
-      slot: input.slot,
-      port: input.session.link.path,
-      startedAt,
-      scan: unit.scan,
-    });
-  } catch (thrown) {
-    input.session.link.off('log', onLog);
-    return result('failed', { error: toProvisioningError(thrown, 'connect') });
-  }
+  let identity: { soc: string; mcuId: string } | null = null;
+  let deviceId: string | null = null;
+  // Secrets held between the step that fetches them and the step that uses them; wiped whatever happens.
+  let derivedKey: DerivedKey | null = null;
+  let token: MqttToken | null = null;
 
-  let error: ProvisioningError | undefined;
-  let failedStep: StepName | undefined;
-  let outcome: UnitOutcome = 'passed';
-  try {
-    for (const step of UNIT_STEPS) {
-      if (input.signal?.aborted) {
-        outcome = 'cancelled';
-        error = new ProvisioningError(
+  const result = (outcome: UnitOutcome, error?: ProvisioningError, failedStep?: StepName | null) => ({
+    unitId,
+    outcome,
+    soc: identity?.soc ?? null,
+    mcuId: identity?.mcuId ?? null,
+    deviceId,
+    durationMs: now().getTime() - startedAt.getTime(),
+    ...(failedStep && { failedStep }),
+    ...(error && { error }),
+  });
+
+  /** Runs one step: journals its start and end, applies its timeout, turns any failure into a UnitStopped. */
+  const step = async <T>(name: StepName, work: (intent: Intent) => Promise<StepOutput<T>>): Promise<T> => {
+    if (input.signal?.aborted) {
+      throw new UnitStopped(
+        new ProvisioningError(
           'CANCELLED',
           'Provisioning of this slot was cancelled; press Retry to run it again.',
           true,
-          step.name,
-        );
-        break;
-      }
-      const stepStart = now();
-      boardLog.length = 0;
-      try {
-        input.journal.stepStarted(step.name, stepStart);
-        input.onProgress?.({ unitId: unit.unitId, slot: input.slot, step: step.name, status: 'started' });
-        const result = await withTimeout(step.run(unit), step.timeoutMs(unit), step.name);
-        const durationMs = now().getTime() - stepStart.getTime();
-        const stepOutcome: StepOutcome = result.skipped ? 'skipped' : 'passed';
-        input.journal.stepFinished({
-          step: step.name,
-          outcome: stepOutcome,
+          name,
+        ),
+        null,
+        'cancelled',
+      );
+    }
+    const index = UNIT_STEPS.findIndex((s) => s.name === name);
+    const definition = UNIT_STEPS[index]!;
+    const stepStart = now();
+    boardLog.length = 0;
+    const intent: Intent = (action, details) =>
+      journal.record({ kind: 'step.intent', unitId, step: name, action, details });
+    let output: StepOutput<T>;
+    try {
+      journal.record({
+        kind: 'step.started',
+        unitId,
+        step: name,
+        at: stepStart,
+        index: index + 1,
+        count: STEP_COUNT,
+      });
+      output = await withTimeout(work(intent), definition.timeoutMs(batch), name);
+    } catch (thrown) {
+      const error = toProvisioningError(thrown, name);
+      const cancelled = error.code === 'CANCELLED';
+      // If even this cannot be recorded, the journal throws and the unit stops right here.
+      if (!isAuditFailure(error)) {
+        journal.record({
+          kind: 'step.finished',
+          unitId,
+          step: name,
+          outcome: 'failed',
           startedAt: stepStart,
-          durationMs,
-          details: result.details,
+          durationMs: now().getTime() - stepStart.getTime(),
+          details: {},
+          error: summary(error),
           boardLog: [...boardLog],
         });
-        input.onProgress?.({
-          unitId: unit.unitId,
-          slot: input.slot,
-          step: step.name,
-          status: stepOutcome,
-          durationMs,
-        });
-      } catch (thrown) {
-        const stepError = toProvisioningError(thrown, step.name);
-        const durationMs = now().getTime() - stepStart.getTime();
-        const errorSummary = {
-          code: stepError.code,
-          operatorMessage: stepError.operatorMessage,
-          retrySafe: stepError.retrySafe,
-        };
-        // If even this cannot be recorded, the audit adapter throws and the unit stops right here.
-        if (!isAuditFailure(stepError)) {
-          input.journal.stepFinished({
-            step: step.name,
-            outcome: 'failed',
-            startedAt: stepStart,
-            durationMs,
-            details: {},
-            error: errorSummary,
-            boardLog: [...boardLog],
-          });
-        }
-        input.onProgress?.({
-          unitId: unit.unitId,
-          slot: input.slot,
-          step: step.name,
-          status: 'failed',
-          durationMs,
-          error: errorSummary,
-        });
-        error = stepError;
-        failedStep = step.name;
-        outcome = 'failed';
-        break;
       }
+      throw new UnitStopped(error, cancelled ? null : name, cancelled ? 'cancelled' : 'failed');
     }
-  } finally {
-    input.session.link.off('log', onLog);
-    unit.derivedKey?.wipe();
-    unit.mqttToken?.token.wipe();
+    journal.record({
+      kind: 'step.finished',
+      unitId,
+      step: name,
+      outcome: output.skipped ? 'skipped' : 'passed',
+      startedAt: stepStart,
+      durationMs: now().getTime() - stepStart.getTime(),
+      details: output.details as StepDetails,
+      boardLog: [...boardLog],
+    });
+    return output.value;
+  };
+
+  try {
+    journal.record({
+      kind: 'unit.started',
+      unitId,
+      attempt: input.attempt,
+      port: board.path,
+      at: startedAt,
+      scan: input.scan ?? {},
+      stepCount: STEP_COUNT,
+    });
+  } catch (thrown) {
+    stopLog();
+    await board.close().catch(() => undefined);
+    return result('failed', toProvisioningError(thrown, 'connect'), 'connect');
   }
 
-  const endedAt = now();
-  const durationMs = endedAt.getTime() - startedAt.getTime();
-  const deviceId = unit.device?.deviceId ?? null;
+  let outcome: UnitOutcome = 'passed';
+  let stopped: UnitStopped | undefined;
+  try {
+    const { recipe, station } = batch;
+    const hello = await step('connect', () => connect(board));
+    const identified = await step('identify', () => identify({ board, hello, recipe }));
+    identity = identified.identity;
+    journal.record({ kind: 'unit.identified', unitId, identity: identified.summary });
+    const boardIdentity = identified.identity;
+    const { metadata } = await step('recipe-checks', () =>
+      recipeChecks({ hello, identity: boardIdentity, recipe, station, scan: input.scan ?? {} }),
+    );
+    const device = await step('device-record', (intent) =>
+      deviceRecord({
+        batch,
+        identity: boardIdentity,
+        cloudMcuId: identified.summary.cloudMcuId,
+        metadata,
+        intent,
+      }),
+    );
+    deviceId = device.deviceId;
+    const cloudPublicKey = await step('cloud-key', () => cloudKey({ batch, identity: boardIdentity }));
+    const agreed = await step('key-agreement', () =>
+      keyAgreement({ batch, board, identity: boardIdentity, device, now }),
+    );
+    derivedKey = agreed.derivedKey;
+    token = await step('mqtt-token', () => mqttToken({ batch }));
+    const { committedAt } = await step('write-credentials', (intent) =>
+      writeCredentials({ batch, board, device, cloudPublicKey, mqttToken: token, derivedKey, intent, now }),
+    );
+    await step('verify', () =>
+      verify({
+        batch,
+        board,
+        device,
+        identity: boardIdentity,
+        securityState: agreed.securityState,
+        cloudPublicKey,
+        derivedKey,
+      }),
+    );
+    await step('finish', (intent) => finish({ batch, board, device, intent }));
+    await step('communication-check', () =>
+      communicationCheck({ batch, device, committedAt, now, ...(input.signal && { signal: input.signal }) }),
+    );
+  } catch (thrown) {
+    // Anything but a stopped step is a journal failure outside a step (unit.identified could not be recorded).
+    stopped =
+      thrown instanceof UnitStopped
+        ? thrown
+        : new UnitStopped(toProvisioningError(thrown, 'identify'), 'identify', 'failed');
+    outcome = stopped.outcome;
+  } finally {
+    stopLog();
+    derivedKey?.key.wipe();
+    token?.token.wipe();
+    await board.close().catch(() => undefined);
+  }
+
+  const error = stopped?.error;
+  const failedStep = stopped?.step ?? null;
   if (!(error && isAuditFailure(error))) {
+    const endedAt = now();
     try {
-      input.journal.unitFinished({ outcome, deviceId, endedAt, durationMs, ...(error && { error }) });
+      journal.record({
+        kind: 'unit.finished',
+        unitId,
+        outcome,
+        deviceId,
+        mcuId: identity?.mcuId ?? null,
+        at: endedAt,
+        durationMs: endedAt.getTime() - startedAt.getTime(),
+        failedStep,
+        ...(error && { error: summary(error) }),
+      });
     } catch (thrown) {
-      return result('failed', { error: toProvisioningError(thrown, 'finish') });
+      return result('failed', toProvisioningError(thrown, 'finish'), failedStep);
     }
   }
-  return result(outcome, error && { error, ...(failedStep && { step: failedStep }) });
+  return result(outcome, error, failedStep);
 }

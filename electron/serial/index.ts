@@ -1,7 +1,9 @@
 /** The station's side of the serial link: open ports, talk the protocol, find boards. Electron-free. */
 export { SerialLink, cleanLogText } from './serial-link';
+export { SerialBoardPort, type LinkOpener } from './board-port';
 export type {
   SerialLinkOptions,
+  LinkTransport,
   SerialLinkEvents,
   BoardLogLine,
   BadFrameNotice,

@@ -24,6 +24,11 @@ import { boardErrorMessage, SerialLinkError, type SerialErrorCode } from './erro
 
 export interface SerialLinkOptions {
   path: string;
+  /**
+   * Watch the device node and treat its disappearance as an unplug (default on for real ports; a link over an
+   * in-memory transport has no device node).
+   */
+  watchDeviceNode?: boolean;
   baudRate?: number;
   /** Multiplies every per-command timeout (slow USB hubs, debug builds). */
   timeoutScale?: number;
@@ -91,10 +96,23 @@ export function cleanLogText(text: string): string {
   return text.replace(ANSI_ESCAPES, '').replace(CONTROL_CHARS, '\uFFFD');
 }
 
+/**
+ * What a link needs from the thing under it: a serial port, or an in-memory stream to a virtual board (fast step
+ * tests). `SerialPort` satisfies it as is.
+ */
+export interface LinkTransport {
+  readonly isOpen: boolean;
+  write(data: string): unknown;
+  pipe<T extends NodeJS.WritableStream>(destination: T): T;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  close(callback: (error?: Error | null) => void): void;
+}
+
 export class SerialLink extends EventEmitter<SerialLinkEvents> {
   readonly path: string;
-  private readonly port: SerialPort;
-  private readonly options: Required<Omit<SerialLinkOptions, 'path'>>;
+  private readonly port: LinkTransport;
+  private readonly options: Required<Omit<SerialLinkOptions, 'path' | 'watchDeviceNode'>>;
   private nextId = 1;
   private inFlight: InFlight | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -102,7 +120,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private closing = false;
   private vanishWatch: NodeJS.Timeout | undefined;
 
-  private constructor(port: SerialPort, options: SerialLinkOptions) {
+  private constructor(port: LinkTransport, options: SerialLinkOptions) {
     super();
     this.path = options.path;
     this.port = port;
@@ -121,7 +139,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     // A hung-up tty can make every read return 0 bytes, which serialport retries forever without reporting a
     // disconnect (seen with PTYs; USB CDC-ACM hangs up the same way). The device node vanishing is the reliable
     // sign on Linux and macOS, so watch for it too.
-    if (process.platform !== 'win32') {
+    if (process.platform !== 'win32' && options.watchDeviceNode !== false) {
       this.vanishWatch = setInterval(() => {
         if (!existsSync(this.path)) void this.portVanished();
       }, VANISH_POLL_MS);
@@ -146,6 +164,11 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       port.open((error) => (error ? reject(openError(options.path, error)) : resolve()));
     });
     return new SerialLink(port, options);
+  }
+
+  /** A link over an already open transport (an in-memory virtual board in tests). */
+  static attach(transport: LinkTransport, options: SerialLinkOptions): SerialLink {
+    return new SerialLink(transport, { watchDeviceNode: false, ...options });
   }
 
   get isOpen(): boolean {

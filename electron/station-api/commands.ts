@@ -32,6 +32,8 @@ export interface CommandSpec<I extends z.ZodType = z.ZodType, R extends z.ZodTyp
 
 const define = <I extends z.ZodType, R extends z.ZodType>(spec: CommandSpec<I, R>) => spec;
 const nothing = z.strictObject({});
+/** A result with nothing to say beyond `ok`. */
+const done = z.looseObject({});
 
 const OPERATING: readonly Role[] = ['operator', 'supervisor'];
 const REVIEWING: readonly Role[] = ['operator', 'qa', 'supervisor'];
@@ -118,7 +120,7 @@ export const COMMANDS = {
   }),
   'session.logout': define({
     input: nothing,
-    result: z.object({}),
+    result: done,
     access: 'signed-in',
     description: 'log out',
   }),
@@ -164,7 +166,8 @@ export const COMMANDS = {
     }),
     result: z.object({ unitId: z.string() }),
     access: OPERATING,
-    description: 'run the unit again on the same board; a not-retry-safe failure needs a supervisor and a reason',
+    description:
+      'run the unit again on the same board; a not-retry-safe failure needs a supervisor and a reason',
   }),
   'slot.cancel': define({
     input: z.strictObject({ slot: slotNameSchema }),
@@ -174,7 +177,7 @@ export const COMMANDS = {
   }),
   'slot.skip': define({
     input: z.strictObject({ slot: slotNameSchema, reason: reasonSchema }),
-    result: z.object({}),
+    result: done,
     access: OPERATING,
     description: 'set the board on a slot aside, with a reason',
   }),
@@ -235,7 +238,7 @@ export const COMMANDS = {
     input: z.strictObject({ operatorId: operatorIdSchema, pin: newCredential }),
     result: z.object({ account: accountSchema }),
     access: ADMIN,
-    description: "set a new PIN (or password); also lifts a lockout",
+    description: 'set a new PIN (or password); also lifts a lockout',
   }),
   'accounts.setRoles': define({
     input: z.strictObject({ operatorId: operatorIdSchema, roles: z.array(roleSchema).min(1).max(4) }),
@@ -245,14 +248,20 @@ export const COMMANDS = {
   }),
   'sim.unplug': define({
     input: z.strictObject({ slot: slotNameSchema }),
-    result: z.object({}),
+    result: done,
     access: OPERATING,
     sandboxOnly: true,
     description: 'pull the virtual board out of a slot (sandbox only)',
   }),
   'sim.replug': define({
-    input: z.strictObject({ slot: slotNameSchema }),
-    result: z.object({}),
+    input: z.strictObject({
+      slot: slotNameSchema,
+      /** Put the same board back (default: the next, blank board goes in, as on a line). */
+      sameBoard: z.boolean().optional(),
+      /** Fault knobs the board arrives with (PROTOCOL.md appendix B grammar), for demos and tests. */
+      faults: z.array(z.string().min(1).max(100)).max(8).optional(),
+    }),
+    result: done,
     access: OPERATING,
     sandboxOnly: true,
     description: 'plug the virtual board of a slot back in, as the next board (sandbox only)',

@@ -15,7 +15,11 @@ export type SlotAction =
 
 const OPERATING = ['operator', 'supervisor'] as const;
 
-export function slotActions(slot: Slot, session: Session | null, snapshot?: Pick<Snapshot, 'batch'>): SlotAction[] {
+export function slotActions(
+  slot: Slot,
+  session: Session | null,
+  snapshot?: Pick<Snapshot, 'batch'>,
+): SlotAction[] {
   if (!hasRole(session, OPERATING)) return [];
   const supervisor = hasRole(session, ['supervisor']);
   switch (slot.state) {

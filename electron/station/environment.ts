@@ -1,7 +1,7 @@
 /**
- * Puts a station together outside Electron: the backend client (the sandbox started in-process when the config
- * says so), virtual boards when asked, the slots to provision, and where the data lives. The CLI uses it today;
- * the web host and the Electron app use the same pieces.
+ * What a station runs against, outside Electron: the backend client (the sandbox started in-process when the
+ * config says so), virtual boards when asked (or when a sandbox config names them), the configured ports, and
+ * where the data lives. Every host gets the same environment through openStation.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,14 +10,26 @@ import { sealUplink, sendUplink, startSandbox, type FaultConfigInput, type Sandb
 import type { SecretStore } from '../secrets';
 import { startSimulator, type FaultRule, type Simulator } from '../../firmware-protocol/virtual-board';
 import type { StationConfig, StationPaths } from '../../station-config';
-import type { SlotSpec } from '../provisioning';
 
-export interface HeadlessStationOptions {
+/** A port the station provisions on, as configured (or a virtual board's PTY). */
+export interface ConfiguredPort {
+  /** The slot's stable name: the configured name, else slot-N in configuration order. */
+  name: string;
+  path: string;
+  source: 'configured' | 'virtual';
+  /** The virtual board behind it (sandbox), for sim.unplug / sim.replug. */
+  virtual?: Simulator['boards'][number];
+}
+
+export interface StationEnvironmentOptions {
   config: StationConfig;
   paths: StationPaths;
   /** Overrides where the audit database, the virtual boards' flash and the sandbox's data live. */
   dataDir?: string;
-  /** Start this many virtual boards (sandbox configs only, or with an explicit sandbox backend). */
+  /**
+   * Start this many virtual boards (sandbox backends only). Without it a sandbox config with
+   * `slots.virtualBoards` starts that many, unless explicit ports are given.
+   */
   sim?: number;
   /** Explicit ports; otherwise the config's ports. */
   ports?: string[];
@@ -33,9 +45,9 @@ export interface HeadlessStationOptions {
   sandboxFaults?: FaultConfigInput;
 }
 
-export interface HeadlessStation {
+export interface StationEnvironment {
   client: InfuseClient;
-  slots: SlotSpec[];
+  ports: ConfiguredPort[];
   databaseFile: string;
   logDir: string;
   sandbox?: SandboxHandle;
@@ -47,7 +59,7 @@ export class StationSetupError extends Error {
   override name = 'StationSetupError';
 }
 
-export async function startHeadlessStation(options: HeadlessStationOptions): Promise<HeadlessStation> {
+export async function startEnvironment(options: StationEnvironmentOptions): Promise<StationEnvironment> {
   const { config } = options;
   const dataDir = options.dataDir ?? options.paths.dataDir;
   mkdirSync(dataDir, { recursive: true });
@@ -99,8 +111,14 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
     }
 
     let simulator: Simulator | undefined;
-    let ports = options.ports ?? config.slots.discovery.ports;
-    if (options.sim !== undefined) {
+    let ports: ConfiguredPort[] = (options.ports ?? config.slots.discovery.ports).map((entry, index) =>
+      typeof entry === 'string'
+        ? { name: `slot-${index + 1}`, path: entry, source: 'configured' }
+        : { name: entry.name, path: entry.path, source: 'configured' },
+    );
+    const simCount =
+      options.sim ?? (options.ports === undefined && sandbox ? config.slots.virtualBoards?.count : undefined);
+    if (simCount !== undefined) {
       if (!sandbox) {
         throw new StationSetupError(
           '--sim needs a sandbox backend (a config with "backend": {"mode": "sandbox"})',
@@ -108,7 +126,7 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
       }
       const uplink = { url: sandbox.url, apiKey: sandbox.apiKey };
       simulator = await startSimulator({
-        count: options.sim,
+        count: simCount,
         soc: config.slots.virtualBoards?.soc ?? config.recipes[0]?.soc ?? 'nRF52840',
         stateDir: join(dataDir, 'boards'),
         cloudPublicKey: Buffer.from(sandbox.cloudPublicKey, 'base64'),
@@ -133,19 +151,18 @@ export async function startHeadlessStation(options: HeadlessStationOptions): Pro
         for (const target of board === undefined ? sim.boards : [sim.boards[board]!])
           target.board.faults.add(rule);
       }
-      ports = sim.boards.map((board) => board.path);
+      ports = sim.boards.map((board) => ({
+        name: `slot-${board.index + 1}`,
+        path: board.path,
+        source: 'virtual',
+        virtual: board,
+      }));
     }
     if (options.simFaults?.length && !simulator)
       throw new StationSetupError('virtual-board faults need virtual boards (--sim N)');
-    if (ports.length === 0) {
-      throw new StationSetupError(
-        'no ports to provision: pass --ports P1,P2, or --sim N with a sandbox config, or list slots.discovery.ports in the config',
-      );
-    }
-    const slots: SlotSpec[] = ports.map((port, index) => ({ slot: `slot-${index + 1}`, port }));
     return {
       client,
-      slots,
+      ports,
       databaseFile,
       logDir,
       ...(sandbox && { sandbox }),

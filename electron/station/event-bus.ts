@@ -4,12 +4,7 @@
  * out to subscribers. Publishing is synchronous: when `publish` returns, the state includes the event and every
  * subscriber has seen it, in seq order.
  */
-import {
-  reduce,
-  type Snapshot,
-  type StationEvent,
-  type UnsequencedEvent,
-} from '../station-api';
+import { reduce, type Snapshot, type StationEvent, type UnsequencedEvent } from '../station-api';
 
 export type EventListener = (event: StationEvent) => void;
 

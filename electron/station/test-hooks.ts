@@ -1,5 +1,5 @@
 /**
- * Test-only hooks of the headless station. Honoured only when `STATION_TEST_HOOKS=1`; a station in production never
+ * Test-only hooks of the station. Honoured only when `STATION_TEST_HOOKS=1`; a station in production never
  * sets it, and without it every variable below is ignored.
  *
  * - `STATION_TEST_CRASH_AFTER=<kind>[:<step>][#<n>]`: SIGKILL the process right after the n-th (default 1st) unit
@@ -9,7 +9,7 @@
  * - `STATION_AUDIT_MAX_PAGE_COUNT=<pages>`: cap the audit database (`PRAGMA max_page_count`) so it really fills
  *   (SQLITE_FULL) mid-batch, as on a full disk.
  */
-import type { StepName, StepRecord, UnitJournal } from '../provisioning';
+import type { JournalEntry, UnitJournal } from '../provisioning';
 
 export const CRASH_KINDS = [
   'unit.started',
@@ -69,45 +69,26 @@ export function auditMaxPageCountFromEnv(env: NodeJS.ProcessEnv = process.env): 
 }
 
 /**
- * Wraps every slot's journal: after the event that matches the crash point has been appended (so it is on disk),
+ * Wraps every slot's journal: after the entry that matches the crash point has been recorded (so it is on disk),
  * the process kills itself with SIGKILL: no finally blocks, no closing, exactly like a power cut of the station.
  */
 export function crashingJournals(point: CrashPoint): (inner: UnitJournal) => UnitJournal {
   let seen = 0;
-  const after = (kind: CrashKind, step?: StepName) => {
-    if (kind !== point.kind || (point.step !== undefined && step !== point.step)) return;
+  const after = (entry: JournalEntry) => {
+    const step = 'step' in entry ? entry.step : undefined;
+    if (entry.kind !== point.kind || (point.step !== undefined && step !== point.step)) return;
     seen += 1;
     if (seen !== point.n) return;
     // stderr is a pipe or a tty: synchronous on Linux, so this line is out before the kill.
     process.stderr.write(
-      `test hook: SIGKILL after ${kind}${step ? `:${step}` : ''}#${seen} (STATION_TEST_CRASH_AFTER)\n`,
+      `test hook: SIGKILL after ${entry.kind}${step ? `:${step}` : ''}#${seen} (STATION_TEST_CRASH_AFTER)\n`,
     );
     process.kill(process.pid, 'SIGKILL');
   };
   return (inner) => ({
-    unitStarted(start) {
-      inner.unitStarted(start);
-      after('unit.started');
-    },
-    unitIdentified(identity) {
-      inner.unitIdentified(identity);
-      after('unit.identified');
-    },
-    stepStarted(step, at) {
-      inner.stepStarted(step, at);
-      after('step.started', step);
-    },
-    intent(step, action, details) {
-      inner.intent(step, action, details);
-      after('step.intent', step);
-    },
-    stepFinished(record: StepRecord) {
-      inner.stepFinished(record);
-      after('step.finished', record.step);
-    },
-    unitFinished(finish) {
-      inner.unitFinished(finish);
-      after('unit.finished');
+    record(entry) {
+      inner.record(entry);
+      after(entry);
     },
   });
 }

@@ -205,6 +205,21 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     }, this.options.bootDelayMs);
   }
 
+  /**
+   * Puts a different, blank board in this socket (continuous mode with virtual boards: the passed board is
+   * unplugged and the next one goes in). Only while it has no power, as with a real board.
+   */
+  swapForBlankBoard(): void {
+    if (this.powered) throw new Error('unplug the virtual board before swapping it for another');
+    const { soc, builtInCloudPublicKey, firmwareVersion } = this.image.identity;
+    this.image = createBlankBoardImage({
+      soc,
+      cloudPublicKey: Buffer.from(builtInCloudPublicKey, 'base64'),
+      firmwareVersion,
+    });
+    this.store.write(this.image);
+  }
+
   powerOff(): void {
     this.powerEpoch += 1;
     this.powered = false;

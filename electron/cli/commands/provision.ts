@@ -1,128 +1,91 @@
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { AuditStore, AuditWriteError } from '../../audit';
-import { BackendError, SecretBytes } from '../../backend';
-import { decodeBase64Exact } from '../../../firmware-protocol';
-import {
-  auditJournal,
-  openBatchContext,
-  ProvisioningError,
-  reconcileUnfinishedUnits,
-  runBatch,
-  type BatchContext,
-  type StepProgress,
-} from '../../provisioning';
+/**
+ * `station provision`: a one-shot batch, headless. A thin client of the station core: it opens the station with
+ * the person running it logged in by the host, opens (or continues) the batch, starts one unit per slot, prints a
+ * progress line per step and a summary, and closes the batch. Everything about the batch itself (config recorded,
+ * secrets fingerprinted, reconciliation) happens in the core, exactly as for the app.
+ */
+import type { Command } from 'commander';
 import { openStationLog, type StationLog } from '../../logging';
-import { EnvFileSecretStore } from '../../secrets';
-import { parseFault, type FaultRule } from '../../../firmware-protocol/virtual-board';
-import { parseFaultFlag, parseFaultFlags } from '../../sandbox';
+import { openStation, StationSetupError, type Station } from '../../station';
+import type { StationEvent, UnitOutcome } from '../../station-api';
+import { CliError, EXIT_USAGE, printJson, printProgress } from '../cli-output';
 import {
-  auditMaxPageCountFromEnv,
-  crashingJournals,
-  crashPointFromEnv,
-  startHeadlessStation,
-  StationSetupError,
-  TestHookError,
-  type HeadlessStation,
-} from '../../station-runtime';
-import {
-  describeLoadFailure,
-  effectiveConfig,
-  loadStationConfig,
-  secretReferences,
-} from '../../../station-config';
-import { CliError, printJson, printProgress } from '../cli-output';
+  addStationOptions,
+  loadConfigOrFail,
+  logDirFor,
+  stationOptionsFrom,
+  type StationCliOptions,
+} from '../station-options';
 import { positiveInteger } from './board';
 
-interface ProvisionOptions {
-  config?: string;
+interface ProvisionOptions extends StationCliOptions {
   batch: string;
   operator: string;
   recipe?: string;
-  ports?: string[];
-  sim?: number;
   count?: number;
   json?: boolean;
-  data?: string;
-  secretsDir?: string;
-  simFault: Array<{ board?: number; rule: FaultRule }>;
-  sandboxFault: string[];
 }
 
-/** `--sim-fault [N:]SPEC`: a virtual-board fault (PROTOCOL.md appendix B), on board N (0-based) or on every board. */
-function collectSimFault(
-  value: string,
-  previous: Array<{ board?: number; rule: FaultRule }>,
-): Array<{ board?: number; rule: FaultRule }> {
-  const target = /^(\d+):(.*)$/.exec(value);
-  const parsed = parseFault(target ? target[2]! : value);
-  if (!parsed.ok) throw new InvalidArgumentError(parsed.message);
-  return [...previous, { ...(target && { board: Number(target[1]) }), rule: parsed.rule }];
-}
-
-/** `--sandbox-fault SPEC`: the sandbox's own `--fault` grammar (electron/sandbox/faults.ts), checked up front. */
-function collectSandboxFault(value: string, previous: string[]): string[] {
-  try {
-    parseFaultFlag(value);
-  } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+/** Names are checked before anything is written: a bad one is a usage error, not a refused audit event. */
+function checkNames(options: ProvisionOptions): { operator: string; batch: string } {
+  const operator = options.operator.trim();
+  const batch = options.batch.trim();
+  if (!/^[\x21-\x7e]{1,128}$/.test(operator)) {
+    throw new CliError(
+      `--operator must be 1 to 128 printable characters without spaces (got ${operator === '' ? 'nothing' : `${operator.length} characters`})`,
+      EXIT_USAGE,
+    );
   }
-  return [...previous, value];
-}
-
-function portList(value: string): string[] {
-  const ports = value
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
-  if (ports.length === 0) throw new InvalidArgumentError('expected one or more port paths, comma-separated');
-  return ports;
-}
-
-function progressLine(progress: StepProgress): string {
-  const took = progress.durationMs === undefined ? '' : ` (${progress.durationMs} ms)`;
-  const why = progress.error ? `: ${progress.error.code}: ${progress.error.operatorMessage}` : '';
-  return `${progress.slot} ${progress.step} ${progress.status}${took}${why}`;
+  if (batch.length < 1 || batch.length > 200) {
+    throw new CliError(
+      `--batch must be 1 to 200 characters (got ${batch === '' ? 'nothing' : `${batch.length}`})`,
+      EXIT_USAGE,
+    );
+  }
+  return { operator, batch };
 }
 
 export function registerProvisionCommand(program: Command): void {
-  program
-    .command('provision')
-    .description('provision a batch headless: every slot at once, recorded in the audit trail')
-    .option('--config <file>', 'station config (default: $STATION_CONFIG, else the sandbox config)')
-    .requiredOption('--batch <name>', 'batch name, as supervisors will look it up')
+  addStationOptions(
+    program
+      .command('provision')
+      .description('provision a batch headless: every slot at once, recorded in the audit trail'),
+  )
+    .requiredOption(
+      '--batch <name>',
+      'batch name, as supervisors will look it up (an open batch of that name continues)',
+    )
     .requiredOption('--operator <name>', 'who runs the batch; recorded on every event')
     .option('--recipe <id>', 'recipe id (default: the only recipe in the config)')
-    .option('--ports <p1,p2>', 'serial ports to provision, one slot each', portList)
-    .option('--sim <n>', 'start N virtual boards (sandbox configs) and provision them', positiveInteger)
     .option('--count <k>', 'provision at most K units', positiveInteger)
-    .option('--data <dir>', 'keep the audit database, virtual boards and sandbox data here')
-    .option('--secrets-dir <dir>', 'secrets folder for the headless secret store')
     .option('--json', 'print one JSON summary on stdout')
-    .option(
-      '--sim-fault <[N:]spec>',
-      'arm a virtual-board fault (PROTOCOL.md appendix B) on every board, or on board N (0-based); repeatable; for tests and demos',
-      collectSimFault,
-      [],
-    )
-    .option(
-      '--sandbox-fault <spec>',
-      'arm a sandbox backend fault (same grammar as `station sandbox --fault`); repeatable; for tests and demos',
-      collectSandboxFault,
-      [],
-    )
     .action(async (options: ProvisionOptions) => {
       // station.mjs sets process.exitCode from runStationCli's result, so a failed batch must throw to exit 1.
       await provisionCommand(options);
     });
 }
 
+function progressLine(event: StationEvent): string | null {
+  if (event.kind === 'step.started') return `${event.slot} ${event.step} started`;
+  if (event.kind !== 'step.finished') return null;
+  const why = event.error ? `: ${event.error.code}: ${event.error.message}` : '';
+  return `${event.slot} ${event.step} ${event.outcome} (${Math.round(event.durationMs)} ms)${why}`;
+}
+
+interface UnitLine {
+  slot: string;
+  mcuId: string | null;
+  deviceId: string | null;
+  outcome: UnitOutcome;
+  durationMs: number;
+  failedStep?: string;
+  errorCode?: string;
+  message?: string;
+}
+
 async function provisionCommand(options: ProvisionOptions): Promise<void> {
-  if (options.ports && options.sim !== undefined)
-    throw new CliError('give either --ports or --sim, not both', 2);
-  const loaded = loadStationConfig(options.config);
-  if (!loaded.ok) throw new CliError(describeLoadFailure(loaded).join('\n'));
+  const names = checkNames(options);
+  const loaded = loadConfigOrFail(options.config);
   const { config } = loaded;
   const recipe = options.recipe
     ? config.recipes.find((r) => r.id === options.recipe)
@@ -134,39 +97,23 @@ async function provisionCommand(options: ProvisionOptions): Promise<void> {
       options.recipe
         ? `no recipe "${options.recipe}" in ${loaded.source.path}; recipes: ${config.recipes.map((r) => r.id).join(', ')}`
         : `the config has ${config.recipes.length} recipes: pick one with --recipe (${config.recipes.map((r) => r.id).join(', ')})`,
-      2,
+      EXIT_USAGE,
     );
   }
 
-  let crashPoint;
-  let maxPageCount;
-  try {
-    crashPoint = crashPointFromEnv();
-    maxPageCount = auditMaxPageCountFromEnv();
-  } catch (error) {
-    if (error instanceof TestHookError) throw new CliError(error.message, 2);
-    throw error;
-  }
-  const crashing = crashPoint && crashingJournals(crashPoint);
-
-  const secrets = new EnvFileSecretStore(options.secretsDir ? { dir: options.secretsDir } : {});
+  const opening = stationOptionsFrom(options, loaded);
   const log: StationLog = openStationLog({
-    dir: options.data !== undefined ? join(options.data, 'logs') : loaded.paths.logDir,
+    dir: logDirFor(options, loaded),
     stationId: config.station.id,
   });
-  const logger = log.logger.child({ operator: options.operator, batchName: options.batch });
-  let station: HeadlessStation;
+  const logger = log.logger.child({ operator: names.operator, batchName: names.batch });
+  let station: Station;
   try {
-    station = await startHeadlessStation({
-      config,
-      paths: loaded.paths,
-      secrets,
-      backendLogger: (entry) => logger.info(entry, 'backend request'),
-      ...(options.data !== undefined && { dataDir: options.data }),
-      ...(options.sim !== undefined && { sim: options.sim }),
-      ...(options.ports !== undefined && { ports: options.ports }),
-      ...(options.simFault.length > 0 && { simFaults: options.simFault }),
-      ...(options.sandboxFault.length > 0 && { sandboxFaults: parseFaultFlags(options.sandboxFault) }),
+    station = await openStation({
+      ...opening,
+      hostOperator: { operatorId: names.operator, roles: ['operator'] },
+      autoStart: false,
+      logger,
     });
   } catch (error) {
     logger.error({
@@ -178,181 +125,134 @@ async function provisionCommand(options: ProvisionOptions): Promise<void> {
     throw error;
   }
 
-  let store: AuditStore | undefined;
-  let batch: BatchContext | undefined;
-  const interrupt = new AbortController();
-  const onSignal = () => {
-    printProgress('interrupted: finishing the steps in progress, then stopping');
-    interrupt.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    store = AuditStore.open(station.databaseFile, {
-      stationId: config.station.id,
-      ...(maxPageCount !== undefined && { maxPageCount }),
-    });
-    const audit = store;
-
-    // Units a crash left unfinished are settled before any new unit starts.
-    const reconciled = await reconcileUnfinishedUnits({
-      store: audit,
-      client: station.client,
-      operator: options.operator,
-      ports: station.slots.map((slot) => slot.port),
-      baudRate: config.slots.baudRate,
-      closeAbandonedBatches: true,
-    });
-    for (const line of reconciled) {
-      logger.warn({ event: 'unit.reconciled', ...line });
-      printProgress(`reconciled unit ${line.unitId}: ${line.resolution} (${line.reason})`);
+  const units: UnitLine[] = [];
+  const unsubscribe = station.subscribe((event) => {
+    const line = progressLine(event);
+    if (line) printProgress(line);
+    if (event.kind === 'unit.finished') {
+      units.push({
+        slot: event.slot,
+        mcuId: event.mcuId,
+        deviceId: event.deviceId,
+        outcome: event.outcome,
+        durationMs: Math.round(event.durationMs),
+        ...(event.error && {
+          ...(event.failedStep && { failedStep: event.failedStep }),
+          errorCode: event.error.code,
+          message: event.error.message,
+        }),
+      });
     }
+  });
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    printProgress('interrupted: finishing the steps in progress, then stopping');
+    for (const slot of station.snapshot().slots)
+      if (slot.state === 'running') void station.execute('slot.cancel', { slot: slot.name });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
-    const fingerprints: Record<string, string | null> = {};
-    for (const name of secretReferences(config))
-      fingerprints[name] = (await secrets.get(name))?.fingerprint ?? null;
-    const effective = effectiveConfig(config, fingerprints);
-    const batchId = randomUUID();
-    audit.append({
-      kind: 'config.recorded',
-      operator: options.operator,
-      batchId,
-      details: {
-        configSha256: effective.sha256,
-        environment: config.environment,
-        recipeIds: config.recipes.map((r) => r.id),
-        secretFingerprints: effective.secrets,
-        configJson: effective.canonicalJson,
-      },
-    });
-    audit.append({
-      kind: 'batch.opened',
-      operator: options.operator,
-      batchId,
-      details: {
-        name: options.batch,
-        recipeId: recipe.id,
-        configSha256: effective.sha256,
-        plannedUnits: Math.min(options.count ?? station.slots.length, station.slots.length),
-      },
-    });
-    logger.info({ event: 'batch.opened', batchId, recipeId: recipe.id, configSha256: effective.sha256 });
+  const summary = {
+    batch: names.batch,
+    batchId: null as string | null,
+    db: station.databaseFile,
+    passed: 0,
+    failed: 0,
+    cancelled: 0,
+    notStarted: 0,
+    units,
+    notStartedSlots: [] as Array<{ slot: string; reason: string }>,
+  };
+  let problem: string | undefined;
+  try {
+    for (const line of station.reconciled)
+      printProgress(`reconciled unit ${line.unitId}: ${line.resolution} (${line.reason})`);
     if (config.environment === 'sandbox') {
       printProgress(
         'SANDBOX station: a local Infuse-compatible backend and virtual boards; nothing here reaches the Infuse cloud',
       );
     }
+    const slots = station.snapshot().slots;
+    if (slots.length === 0) {
+      throw new CliError(
+        'no ports to provision: no configured port, and no USB adapter matching slots.discovery.usb is plugged in; pass --ports P1,P2, or --sim N with a sandbox config, or list slots.discovery.ports in the config',
+      );
+    }
+
+    // A batch a crashed run left open is closed (as that run would have), unless it is the one asked for.
+    const open = station.snapshot().batch;
+    if (open && open.name !== names.batch) {
+      const reason = 'interrupted: the run that opened this batch stopped without closing it';
+      const closed = await station.execute('batch.close', { reason });
+      if (!closed.ok)
+        throw new CliError(`batch "${open.name}" is still open and cannot be closed: ${closed.message}`);
+      printProgress(`closed batch "${open.name}" (${open.id}): ${reason}`);
+    }
+    const opened = await station.execute('batch.open', { name: names.batch, recipeId: recipe.id });
+    if (!opened.ok) {
+      problem = opened.message;
+      throw new CliError(opened.message);
+    }
+    summary.batchId = opened.batchId;
     printProgress(
-      `batch "${options.batch}" (${batchId}) opened with recipe ${recipe.id}; audit trail ${station.databaseFile}`,
+      `batch "${names.batch}" (${opened.batchId}) ${opened.continued ? 'continued' : 'opened'} with recipe ${recipe.id}; audit trail ${station.databaseFile}`,
     );
 
-    try {
-      batch = await openBatchContext({
-        client: station.client,
-        recipe,
-        station: config.station,
-        concurrency: config.backend.concurrency,
-        networkKeyFromStore: async (name) => {
-          const stored = await secrets.get(name);
-          if (!stored) return undefined;
-          const bytes = stored.use((text) => decodeBase64Exact(text.toString('utf8').trim(), 32));
-          if (!bytes) {
-            throw new CliError(
-              `the secret "${name}" is not the base64 of a 32-byte network key: store it again`,
-            );
-          }
-          const key = SecretBytes.fromBytes(bytes, name);
-          bytes.fill(0);
-          return key;
-        },
-      });
-    } catch (error) {
-      const message =
-        error instanceof BackendError || error instanceof ProvisioningError
-          ? error.operatorMessage
-          : error instanceof Error
-            ? error.message
-            : String(error);
-      audit.append({
-        kind: 'batch.closed',
-        operator: options.operator,
-        batchId,
-        details: { reason: `could not open: ${message}` },
-      });
-      throw new CliError(`could not prepare the batch: ${message}`);
+    const planned = slots.slice(0, options.count ?? slots.length);
+    for (const slot of planned) {
+      if (interrupted) {
+        summary.notStartedSlots.push({ slot: slot.name, reason: 'interrupted before it started' });
+        continue;
+      }
+      const started = await station.execute('slot.start', { slot: slot.name });
+      if (started.ok) continue;
+      const current = station.snapshot().slots.find((s) => s.name === slot.name);
+      const reason =
+        current?.present === false ? `no board at ${current.port ?? slot.name}` : started.message;
+      summary.notStartedSlots.push({ slot: slot.name, reason });
+      printProgress(`${slot.name} not started: ${reason}`);
     }
+    await station.settled();
 
-    const result = await runBatch({
-      batch,
-      slots: station.slots,
-      maxConcurrent: config.slots.maxConcurrent,
-      ...(options.count !== undefined && { count: options.count }),
-      journalFor: (slot) => {
-        const journal = auditJournal({
-          store: audit,
-          batchId,
-          operator: options.operator,
-          slotNumber: station.slots.indexOf(slot) + 1,
-        });
-        // Test-only (STATION_TEST_HOOKS=1): SIGKILL at a chosen journal boundary.
-        return crashing ? crashing(journal) : journal;
-      },
-      link: { baudRate: config.slots.baudRate },
-      signal: interrupt.signal,
-      onProgress: (progress) => {
-        (progress.status === 'failed' ? logger.warn.bind(logger) : logger.info.bind(logger))({
-          event: 'step',
-          ...progress,
-        });
-        printProgress(progressLine(progress));
-      },
-    });
-    const passed = result.units.filter((u) => u.outcome === 'passed').length;
-    const failed = result.units.length - passed;
-    if (!result.stoppedBy) {
-      audit.append({
-        kind: 'batch.closed',
-        operator: options.operator,
-        batchId,
-        details: { reason: `run finished: ${passed} passed, ${failed} failed` },
+    const order = new Map(station.snapshot().slots.map((slot) => [slot.name, slot.number]));
+    units.sort((a, b) => (order.get(a.slot) ?? 0) - (order.get(b.slot) ?? 0));
+    const stopped = station.snapshot().stopped;
+    summary.passed = units.filter((u) => u.outcome === 'passed').length;
+    summary.failed = units.filter((u) => u.outcome === 'failed').length;
+    summary.cancelled = units.filter((u) => u.outcome === 'cancelled').length;
+    summary.notStarted = summary.notStartedSlots.length;
+    if (stopped) {
+      problem = stopped.reason;
+    } else {
+      const closed = await station.execute('batch.close', {
+        reason: `run ${interrupted ? 'interrupted' : 'finished'}: ${summary.passed} passed, ${summary.failed} failed, ${summary.cancelled} cancelled, ${summary.notStarted} not started`,
       });
+      if (!closed.ok) problem = closed.message;
     }
-    const summary = {
-      batch: options.batch,
-      batchId,
-      db: station.databaseFile,
-      passed,
-      failed,
-      units: result.units.map((u) => ({
-        mcuId: u.mcuId,
-        deviceId: u.deviceId,
-        outcome: u.outcome,
-        durationMs: u.durationMs,
-        ...(u.error && {
-          failedStep: u.failedStep,
-          errorCode: u.error.code,
-          message: u.error.operatorMessage,
-        }),
-      })),
-    };
-    logger.info({ event: 'batch.finished', batchId, passed, failed, stoppedBy: result.stoppedBy ?? null });
-    if (options.json) printJson(summary);
-    printProgress(`${passed} passed, ${failed} failed`);
-    if (result.stoppedBy) throw new CliError(result.stoppedBy);
-    if (passed === 0 && failed === 0) throw new CliError('no unit was provisioned');
-    if (failed > 0)
+    printProgress(
+      `${summary.passed} passed, ${summary.failed} failed, ${summary.cancelled} cancelled, ${summary.notStarted} not started`,
+    );
+    if (problem) throw new CliError(problem);
+    if (interrupted)
       throw new CliError(
-        `${failed} of ${failed + passed} units failed: see the summary for each unit's error and what to do`,
+        `interrupted: ${summary.cancelled} units cancelled, ${summary.notStarted} not started`,
       );
-  } catch (error) {
-    if (error instanceof AuditWriteError) throw new CliError(error.operatorMessage);
-    throw error;
+    if (units.length === 0) throw new CliError('no unit was provisioned: no slot had a board');
+    if (summary.failed + summary.notStarted > 0) {
+      const notStarted = summary.notStarted > 0 ? `, ${summary.notStarted} not started` : '';
+      throw new CliError(
+        `${summary.failed} of ${planned.length} units failed${notStarted}: see the summary for each unit's error and what to do`,
+      );
+    }
   } finally {
+    if (options.json) printJson({ ...summary, ...(problem !== undefined && { problem }) });
+    unsubscribe();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    batch?.close();
-    store?.close();
-    await station.close();
+    await station.close('the provision run ended');
     await log.close();
   }
 }

@@ -1,50 +1,69 @@
+import type { Recipe, StationConfig } from '../../../station-config';
 import { isFirmwareAllowed, mcuIdForBackend, resolveMetadata } from '../../../station-config';
+import type { BoardHello, BoardIdentity } from '../../serial';
 import { fail } from '../errors';
-import { require, type StepResult, type UnitContext } from '../unit-context';
+import type { UnitIdentity } from '../journal';
+import type { BoardPort } from '../ports';
+import { passed, type StepOutput } from './step';
 
-/** Step 1: HELLO. Agrees the protocol version and learns the firmware version. */
-export async function connect(unit: UnitContext): Promise<StepResult> {
-  unit.hello = await unit.session.hello();
-  return {
-    details: {
-      port: unit.session.link.path,
-      protocolVersion: unit.hello.proto,
-      firmwareVersion: unit.hello.fw,
-      boardName: unit.hello.board,
-    },
-  };
+/** Step 1: open the port and HELLO. Agrees the protocol version and learns the firmware version. */
+export async function connect(board: BoardPort): Promise<StepOutput<BoardHello>> {
+  await board.open();
+  const hello = await board.hello();
+  return passed(hello, {
+    port: board.path,
+    protocolVersion: hello.proto,
+    firmwareVersion: hello.fw,
+    boardName: hello.board,
+  });
+}
+
+export interface Identified {
+  identity: BoardIdentity;
+  /** What the journal records about the board (its identity, the mcuId as the cloud knows it). */
+  summary: UnitIdentity;
 }
 
 /** Step 2: IDENTIFY. The board's soc, mcuId, public key, stored device id and built-in cloud key. */
-export async function identify(unit: UnitContext): Promise<StepResult> {
-  const identity = await unit.session.identify();
-  unit.identity = identity;
-  unit.cloudMcuId = mcuIdForBackend(identity.mcuId, unit.batch.recipe.mcuIdByteOrder);
-  unit.journal.unitIdentified({
-    soc: identity.soc,
-    mcuId: identity.mcuId,
-    cloudMcuId: unit.cloudMcuId,
-    firmwareVersion: require(unit.hello, 'hello').fw,
-    boardDeviceId: identity.deviceId,
-  });
-  return {
-    details: {
+export async function identify(input: {
+  board: BoardPort;
+  hello: BoardHello;
+  recipe: Recipe;
+}): Promise<StepOutput<Identified>> {
+  const identity = await input.board.identify();
+  const cloudMcuId = mcuIdForBackend(identity.mcuId, input.recipe.mcuIdByteOrder);
+  return passed(
+    {
+      identity,
+      summary: {
+        soc: identity.soc,
+        mcuId: identity.mcuId,
+        cloudMcuId,
+        firmwareVersion: input.hello.fw,
+        boardDeviceId: identity.deviceId,
+      },
+    },
+    {
       soc: identity.soc,
       mcuId: identity.mcuId,
-      cloudMcuId: unit.cloudMcuId,
+      cloudMcuId,
       devicePublicKey: identity.devicePublicKey.toString('base64'),
       boardDeviceId: identity.deviceId,
       firmwareCloudPublicKey: identity.cloudPublicKey.toString('base64'),
       boardState: identity.state,
     },
-  };
+  );
 }
 
-/** Step 3: the recipe's checks before anything is created or written. */
-export async function recipeChecks(unit: UnitContext): Promise<StepResult> {
-  const identity = require(unit.identity, 'identity');
-  const hello = require(unit.hello, 'hello');
-  const { recipe } = unit.batch;
+/** Step 3: the recipe's checks before anything is created or written; resolves the metadata for POST /device. */
+export async function recipeChecks(input: {
+  hello: BoardHello;
+  identity: BoardIdentity;
+  recipe: Recipe;
+  station: StationConfig['station'];
+  scan: Record<string, string>;
+}): Promise<StepOutput<{ metadata: Record<string, string> }>> {
+  const { identity, hello, recipe } = input;
   if (identity.soc !== recipe.soc) {
     throw fail(
       'SOC_MISMATCH',
@@ -66,12 +85,12 @@ export async function recipeChecks(unit: UnitContext): Promise<StepResult> {
       false,
     );
   }
-  const metadata = resolveMetadata(recipe, unit.batch.station, unit.scan);
+  const metadata = resolveMetadata(recipe, input.station, input.scan);
   if (!metadata.ok) {
     throw fail('MISSING_SCAN_FIELD', `Cannot provision yet: ${metadata.message}, then press Retry.`, true);
   }
-  unit.metadata = metadata.metadata;
-  return {
-    details: { soc: identity.soc, firmwareVersion: hello.fw, metadataFields: Object.keys(metadata.metadata) },
-  };
+  return passed(
+    { metadata: metadata.metadata },
+    { soc: identity.soc, firmwareVersion: hello.fw, metadataFields: Object.keys(metadata.metadata) },
+  );
 }

@@ -1,9 +1,10 @@
-import { unwrap, type Device } from '../../backend';
+import type { Device } from '../../backend';
+import type { BoardIdentity } from '../../serial';
+import type { BatchContext } from '../batch-context';
 import { fail } from '../errors';
-import { require, type StepResult, type UnitContext } from '../unit-context';
+import { passed, type Intent, type StepOutput } from './step';
 
-function checkRecord(unit: UnitContext, device: Device): Device {
-  const identity = require(unit.identity, 'identity');
+function checkRecord(batch: BatchContext, identity: BoardIdentity, device: Device): Device {
   if (identity.deviceId !== null && identity.deviceId !== device.deviceId) {
     throw fail(
       'BOARD_HOLDS_OTHER_DEVICE',
@@ -11,7 +12,7 @@ function checkRecord(unit: UnitContext, device: Device): Device {
       false,
     );
   }
-  if (device.boardId !== unit.batch.boardId || device.organisationId !== unit.batch.organisationId) {
+  if (device.boardId !== batch.boardId || device.organisationId !== batch.organisationId) {
     throw fail(
       'CLOUD_RECORD_MISMATCH',
       `The cloud already has device ${device.deviceId} for this chip under another board profile or organisation: set the board aside for a supervisor.`,
@@ -26,57 +27,57 @@ function checkRecord(unit: UnitContext, device: Device): Device {
  * create races with another station (409). A board that already holds an id (written before a crash, before the
  * record was made) keeps it: the record is created with that id.
  */
-export async function deviceRecord(unit: UnitContext): Promise<StepResult> {
-  const identity = require(unit.identity, 'identity');
-  const cloudMcuId = require(unit.cloudMcuId, 'cloud mcuId');
-  const { batch } = unit;
-  const lookup = async () =>
-    unwrap(await batch.backend(() => batch.client.getDeviceBySocAndMcuId(identity.soc, cloudMcuId)));
-
-  const found = await lookup();
+export async function deviceRecord(input: {
+  batch: BatchContext;
+  identity: BoardIdentity;
+  cloudMcuId: string;
+  metadata: Record<string, string>;
+  intent: Intent;
+}): Promise<StepOutput<Device>> {
+  const { batch, identity, cloudMcuId, metadata } = input;
+  const found = await batch.cloud.findDevice(identity.soc, cloudMcuId);
   if (found) {
-    unit.device = checkRecord(unit, found);
-    return { details: { deviceId: found.deviceId, cloudId: found.id, created: false } };
+    const device = checkRecord(batch, identity, found);
+    return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: false });
   }
 
-  const metadata = unit.metadata ?? {};
   const reuseId = identity.deviceId ?? undefined;
-  unit.journal.intent('device-record', 'create-device', {
+  input.intent('create-device', {
     soc: identity.soc,
     mcuId: cloudMcuId,
     requestedDeviceId: reuseId ?? null,
   });
-  const created = await batch.backend(() =>
-    batch.client.createDevice({
-      mcuId: cloudMcuId,
-      boardId: batch.boardId,
-      organisationId: batch.organisationId,
-      ...(reuseId !== undefined && { deviceId: reuseId }),
-      ...(Object.keys(metadata).length > 0 && { metadata }),
-    }),
-  );
+  const created = await batch.cloud.createDevice({
+    mcuId: cloudMcuId,
+    boardId: batch.boardId,
+    organisationId: batch.organisationId,
+    ...(reuseId !== undefined && { deviceId: reuseId }),
+    ...(Object.keys(metadata).length > 0 && { metadata }),
+  });
   if (created.ok) {
-    unit.device = checkRecord(unit, created.value);
-    return { details: { deviceId: created.value.deviceId, cloudId: created.value.id, created: true } };
+    const device = checkRecord(batch, identity, created.value);
+    return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: true });
   }
   if (created.error.code !== 'BACKEND_CONFLICT') throw created.error;
   // Another station (or our own earlier attempt) created it first: use that record.
-  const raced = await lookup();
+  const raced = await batch.cloud.findDevice(identity.soc, cloudMcuId);
   if (!raced) throw created.error;
-  unit.device = checkRecord(unit, raced);
-  return { details: { deviceId: raced.deviceId, cloudId: raced.id, created: false, raced: true } };
+  const device = checkRecord(batch, identity, raced);
+  return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: false, raced: true });
 }
 
 /** Step 5: the cloud's public key (fetched once per batch) must be the one built into the firmware. */
-export async function cloudKey(unit: UnitContext): Promise<StepResult> {
-  const identity = require(unit.identity, 'identity');
-  const cloudPublicKey = await unit.batch.cloudPublicKey();
-  if (!cloudPublicKey.equals(identity.cloudPublicKey)) {
+export async function cloudKey(input: {
+  batch: BatchContext;
+  identity: BoardIdentity;
+}): Promise<StepOutput<Buffer>> {
+  const cloudPublicKey = await input.batch.cloud.cloudPublicKey();
+  if (!cloudPublicKey.equals(input.identity.cloudPublicKey)) {
     throw fail(
       'CLOUD_KEY_MISMATCH',
       "This firmware was built for another cloud (its cloud public key differs from the backend's): flash the firmware built for this backend, then press Retry.",
       false,
     );
   }
-  return { details: { cloudPublicKey: cloudPublicKey.toString('base64') } };
+  return passed(cloudPublicKey, { cloudPublicKey: cloudPublicKey.toString('base64') });
 }

@@ -1,20 +1,27 @@
-import { unwrap } from '../../backend';
+import type { Device } from '../../backend';
+import type { BatchContext } from '../batch-context';
 import { fail } from '../errors';
-import { require, type StepResult, type UnitContext } from '../unit-context';
+import type { BoardPort } from '../ports';
+import { passed, skipped, type Intent, type StepOutput } from './step';
 
 /** Step 9: lock and/or reboot as the recipe says; after a reboot the credentials must still be there. */
-export async function finish(unit: UnitContext): Promise<StepResult> {
-  const device = require(unit.device, 'device');
-  const { lock, reboot } = unit.batch.recipe.finish;
-  if (!lock && !reboot) return { skipped: true, details: {} };
+export async function finish(input: {
+  batch: BatchContext;
+  board: BoardPort;
+  device: Device;
+  intent: Intent;
+}): Promise<StepOutput<null>> {
+  const { board, device } = input;
+  const { lock, reboot } = input.batch.recipe.finish;
+  if (!lock && !reboot) return skipped(null);
   if (lock) {
-    unit.journal.intent('finish', 'lock', { deviceId: device.deviceId });
-    await unit.session.lock(device.deviceId);
+    input.intent('lock', { deviceId: device.deviceId });
+    await board.lock(device.deviceId);
   }
   if (reboot) {
-    await unit.session.reboot();
-    await unit.session.hello();
-    const readback = await unit.session.readback();
+    await board.reboot();
+    await board.hello();
+    const readback = await board.readback();
     if (readback.deviceId !== device.deviceId) {
       throw fail(
         'READBACK_MISMATCH',
@@ -23,27 +30,34 @@ export async function finish(unit: UnitContext): Promise<StepResult> {
       );
     }
   }
-  return { details: { locked: lock, rebooted: reboot } };
+  return passed(null, { locked: lock, rebooted: reboot });
 }
 
 const POLL_MS = 1000;
 
-/** Step 10: the device has reached the cloud since this unit started (device state or last route). */
-export async function communicationCheck(unit: UnitContext): Promise<StepResult> {
-  const check = unit.batch.recipe.communicationCheck;
-  if (check.mode === 'off') return { skipped: true, details: {} };
-  const device = require(unit.device, 'device');
-  const since = require(unit.committedAt, 'commit time');
-  const { batch } = unit;
-  const deadline = unit.now().getTime() + check.withinSeconds * 1000;
+/** Step 10: the device has reached the cloud since it committed (device state or last route). */
+export async function communicationCheck(input: {
+  batch: BatchContext;
+  device: Device;
+  committedAt: Date;
+  now: () => Date;
+  signal?: AbortSignal;
+}): Promise<StepOutput<null>> {
+  const check = input.batch.recipe.communicationCheck;
+  if (check.mode === 'off') return skipped(null);
+  const { device, batch } = input;
+  const deadline = input.now().getTime() + check.withinSeconds * 1000;
   for (;;) {
-    const state = unwrap(await batch.backend(() => batch.client.getDeviceState(device.deviceId)));
+    const state = await batch.cloud.deviceState(device.deviceId);
     const seenAt = check.mode === 'state' ? state?.updatedAt : state?.lastRouteTime;
-    if (seenAt !== undefined && Date.parse(seenAt) >= since.getTime()) {
-      return { details: { mode: check.mode, seenAt } };
+    if (seenAt !== undefined && Date.parse(seenAt) >= input.committedAt.getTime()) {
+      return passed(null, { mode: check.mode, seenAt });
     }
-    if (unit.now().getTime() + POLL_MS > deadline) break;
+    if (input.now().getTime() + POLL_MS > deadline || input.signal?.aborted) break;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  if (input.signal?.aborted) {
+    throw fail('CANCELLED', 'Provisioning of this slot was cancelled; press Retry to run it again.', true);
   }
   throw fail(
     'COMMUNICATION_CHECK_FAILED',

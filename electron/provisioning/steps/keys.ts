@@ -1,18 +1,36 @@
 import { randomBytes } from 'node:crypto';
-import { unwrap } from '../../backend';
-import { CHALLENGE_BYTES, gpsDayNumber } from '../../../firmware-protocol';
+import type { Device, MqttToken, SecretBytes } from '../../backend';
+import type { BoardIdentity } from '../../serial';
+import { CHALLENGE_BYTES, gpsDayNumber, type SecurityStateBytes } from '../../../firmware-protocol';
+import type { BatchContext } from '../batch-context';
 import { fail } from '../errors';
-import { require, type StepResult, type UnitContext } from '../unit-context';
+import type { BoardPort } from '../ports';
+import { passed, skipped, type StepOutput } from './step';
+
+/** A derived device key and the GPS day that salted it. Wiped by the workflow when the unit ends. */
+export interface DerivedKey {
+  key: SecretBytes;
+  gpsDay: number;
+}
+
+export interface KeyAgreement {
+  securityState: SecurityStateBytes;
+  derivedKey: DerivedKey | null;
+}
 
 /**
  * Step 6: the board answers a fresh challenge with its security state; with it the backend can derive keys for a
  * device it has never heard from. The derived key is fetched here only when the recipe writes one.
  */
-export async function keyAgreement(unit: UnitContext): Promise<StepResult> {
-  const identity = require(unit.identity, 'identity');
-  const device = require(unit.device, 'device');
-  const { batch } = unit;
-  const state = await unit.session.challenge(randomBytes(CHALLENGE_BYTES));
+export async function keyAgreement(input: {
+  batch: BatchContext;
+  board: BoardPort;
+  identity: BoardIdentity;
+  device: Device;
+  now: () => Date;
+}): Promise<StepOutput<KeyAgreement>> {
+  const { batch, identity, device } = input;
+  const state = await input.board.challenge(randomBytes(CHALLENGE_BYTES));
   if (!state.devicePublicKey.equals(identity.devicePublicKey)) {
     throw fail(
       'VERIFY_FAILED',
@@ -20,39 +38,25 @@ export async function keyAgreement(unit: UnitContext): Promise<StepResult> {
       false,
     );
   }
-  unit.securityState = state;
+  const details = { challengeResponseType: state.challengeResponseType, networkId: state.networkId };
   const derived = batch.recipe.credentials.derivedKey;
-  if (!derived)
-    return { details: { challengeResponseType: state.challengeResponseType, networkId: state.networkId } };
-  const day = gpsDayNumber(unit.now());
-  unit.derivedKey = unwrap(
-    await batch.backend(() => batch.client.deriveDeviceKey(device.deviceId, derived.interface, state)),
+  if (!derived) return passed({ securityState: state, derivedKey: null }, details);
+  const gpsDay = gpsDayNumber(input.now());
+  const key = await batch.cloud.deriveDeviceKey(device.deviceId, derived.interface, state);
+  return passed(
+    { securityState: state, derivedKey: { key, gpsDay } },
+    { ...details, derivedInterface: derived.interface, derivedKeyFp: key.fingerprint },
   );
-  unit.derivedKeyGpsDay = day;
-  return {
-    details: {
-      challengeResponseType: state.challengeResponseType,
-      networkId: state.networkId,
-      derivedInterface: derived.interface,
-      derivedKeyFp: unit.derivedKey.fingerprint,
-    },
-  };
 }
 
 /** Step 7: an MQTT token scoped to the organisation, when the recipe asks for one. */
-export async function mqttToken(unit: UnitContext): Promise<StepResult> {
-  const ask = unit.batch.recipe.credentials.mqttToken;
-  if (!ask) return { skipped: true, details: {} };
-  const { batch } = unit;
-  const token = unwrap(
-    await batch.backend(() => batch.client.mqttToken(batch.organisationId, ask.ttlSeconds)),
-  );
-  unit.mqttToken = token;
-  return {
-    details: {
-      mqttTokenFp: token.token.fingerprint,
-      issuedAt: token.issuedAt.toISOString(),
-      expiresAt: token.expiresAt.toISOString(),
-    },
-  };
+export async function mqttToken(input: { batch: BatchContext }): Promise<StepOutput<MqttToken | null>> {
+  const ask = input.batch.recipe.credentials.mqttToken;
+  if (!ask) return skipped(null);
+  const token = await input.batch.cloud.mqttToken(ask.ttlSeconds);
+  return passed(token, {
+    mqttTokenFp: token.token.fingerprint,
+    issuedAt: token.issuedAt.toISOString(),
+    expiresAt: token.expiresAt.toISOString(),
+  });
 }

@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { unwrap } from '../../backend';
+import type { Device, MqttToken } from '../../backend';
 import {
   VERIFY_NONCE_BYTES,
   deriveSignKey,
   deviceKeyId,
   proofsEqual,
   verifyProof,
+  type SecurityStateBytes,
 } from '../../../firmware-protocol';
-import type { CredentialWrite } from '../../serial';
+import type { BoardIdentity, CredentialWrite } from '../../serial';
+import type { BatchContext } from '../batch-context';
 import { fail } from '../errors';
 import type { StepDetails } from '../journal';
-import { require, type StepResult, type UnitContext } from '../unit-context';
+import type { BoardPort } from '../ports';
+import type { DerivedKey } from './keys';
+import { passed, type Intent, type StepOutput } from './step';
 
 /** ISO 8601 UTC to the second, as PROTOCOL.md's `mqttTokenExpiresAt` is written. */
 function isoSeconds(date: Date): string {
@@ -19,17 +23,26 @@ function isoSeconds(date: Date): string {
 
 /**
  * Step 8: stage, commit and read back. The intent names the device id and the fingerprint of every secret about
- * to be written, so a crash after the board commits leaves a record of exactly what it may hold.
+ * to be written, so a crash after the board commits leaves a record of exactly what it may hold. Returns when the
+ * board committed (the communication check wants news newer than that).
  */
-export async function writeCredentials(unit: UnitContext): Promise<StepResult> {
-  const device = require(unit.device, 'device');
-  const { batch } = unit;
+export async function writeCredentials(input: {
+  batch: BatchContext;
+  board: BoardPort;
+  device: Device;
+  cloudPublicKey: Buffer;
+  mqttToken: MqttToken | null;
+  derivedKey: DerivedKey | null;
+  intent: Intent;
+  now: () => Date;
+}): Promise<StepOutput<{ committedAt: Date }>> {
+  const { batch, board, device } = input;
   const { credentials } = batch.recipe;
   const fields: CredentialWrite = { deviceId: device.deviceId };
   const expected: StepDetails = { deviceId: device.deviceId };
 
   if (credentials.cloudPublicKey) {
-    const key = (await batch.cloudPublicKey()).toString('base64');
+    const key = input.cloudPublicKey.toString('base64');
     fields.cloudPublicKey = key;
     expected.cloudPublicKey = key;
   }
@@ -39,29 +52,29 @@ export async function writeCredentials(unit: UnitContext): Promise<StepResult> {
     expected.networkId = batch.network.id;
     expected.networkKeyFp = batch.network.key.fingerprint;
   }
-  if (unit.mqttToken) {
-    fields.mqttToken = unit.mqttToken.token.revealText();
-    fields.mqttTokenExpiresAt = isoSeconds(unit.mqttToken.expiresAt);
-    expected.mqttTokenFp = unit.mqttToken.token.fingerprint;
+  if (input.mqttToken) {
+    fields.mqttToken = input.mqttToken.token.revealText();
+    fields.mqttTokenExpiresAt = isoSeconds(input.mqttToken.expiresAt);
+    expected.mqttTokenFp = input.mqttToken.token.fingerprint;
     expected.mqttExpiresAt = fields.mqttTokenExpiresAt;
   }
-  if (unit.derivedKey && credentials.derivedKey) {
-    fields.derivedKey = unit.derivedKey.revealBase64();
+  if (input.derivedKey && credentials.derivedKey) {
+    fields.derivedKey = input.derivedKey.key.revealBase64();
     fields.derivedKeyInterface = credentials.derivedKey.interface;
-    expected.derivedKeyFp = unit.derivedKey.fingerprint;
+    expected.derivedKeyFp = input.derivedKey.key.fingerprint;
     expected.derivedInterface = credentials.derivedKey.interface;
   }
 
-  unit.journal.intent('write-credentials', 'write-and-commit', expected);
+  input.intent('write-and-commit', expected);
   try {
-    await unit.session.write(fields);
+    await board.write(fields);
   } finally {
     // The frame is on the wire; drop our copies of the secret strings at once.
     fields.networkKey = fields.mqttToken = fields.derivedKey = undefined;
   }
-  const commit = await unit.session.commit();
-  unit.committedAt = unit.now();
-  const readback = await unit.session.readback();
+  const commit = await board.commit();
+  const committedAt = input.now();
+  const readback = await board.readback();
 
   const actual: StepDetails = {
     deviceId: readback.deviceId,
@@ -85,7 +98,7 @@ export async function writeCredentials(unit: UnitContext): Promise<StepResult> {
       true,
     );
   }
-  return { details: { ...expected, boardState: readback.state, changed: commit.changed } };
+  return passed({ committedAt }, { ...expected, boardState: readback.state, changed: commit.changed });
 }
 
 /**
@@ -93,16 +106,21 @@ export async function writeCredentials(unit: UnitContext): Promise<StepResult> {
  * backend's shared secret for this device and security state; a written derived key is checked against the
  * board's own derivation for the same GPS day.
  */
-export async function verify(unit: UnitContext): Promise<StepResult> {
-  const device = require(unit.device, 'device');
-  const identity = require(unit.identity, 'identity');
-  const state = require(unit.securityState, 'security state');
-  const { batch } = unit;
+export async function verify(input: {
+  batch: BatchContext;
+  board: BoardPort;
+  device: Device;
+  identity: BoardIdentity;
+  securityState: SecurityStateBytes;
+  cloudPublicKey: Buffer;
+  derivedKey: DerivedKey | null;
+}): Promise<StepOutput<null>> {
+  const { batch, board, device } = input;
   const details: StepDetails = {};
 
   const nonce = randomBytes(VERIFY_NONCE_BYTES);
-  const proof = await unit.session.verify(nonce, 'sign');
-  const shared = unwrap(await batch.backend(() => batch.client.deviceSharedSecret(device.deviceId, state)));
+  const proof = await board.verify(nonce, 'sign');
+  const shared = await batch.cloud.deviceSharedSecret(device.deviceId, input.securityState);
   try {
     const expected = shared.use((secret) => {
       const signKey = deriveSignKey(secret);
@@ -121,8 +139,9 @@ export async function verify(unit: UnitContext): Promise<StepResult> {
   } finally {
     shared.wipe();
   }
-  const cloudPublicKey = await batch.cloudPublicKey();
-  const keyId = deviceKeyId(cloudPublicKey, identity.devicePublicKey).toString(16).padStart(6, '0');
+  const keyId = deviceKeyId(input.cloudPublicKey, input.identity.devicePublicKey)
+    .toString(16)
+    .padStart(6, '0');
   if (proof.keyId !== keyId) {
     throw fail(
       'VERIFY_FAILED',
@@ -134,14 +153,14 @@ export async function verify(unit: UnitContext): Promise<StepResult> {
   details.signProofOk = true;
 
   const derived = batch.recipe.credentials.derivedKey;
-  if (derived && unit.derivedKey && unit.derivedKeyGpsDay !== undefined) {
-    const day = unit.derivedKeyGpsDay;
+  if (derived && input.derivedKey) {
+    const { key, gpsDay } = input.derivedKey;
     // The backend salted with its own clock's day; around midnight that may be the day before or after ours.
     let matchedDay: number | undefined;
-    for (const candidate of [day, day - 1, day + 1]) {
+    for (const candidate of [gpsDay, gpsDay - 1, gpsDay + 1]) {
       const dayNonce = randomBytes(VERIFY_NONCE_BYTES);
-      const answer = await unit.session.verify(dayNonce, derived.interface, candidate);
-      const expected = unit.derivedKey.use((key) => verifyProof(key, dayNonce, device.deviceId));
+      const answer = await board.verify(dayNonce, derived.interface, candidate);
+      const expected = key.use((bytes) => verifyProof(bytes, dayNonce, device.deviceId));
       if (proofsEqual(answer.mac, expected)) {
         matchedDay = candidate;
         break;
@@ -157,5 +176,5 @@ export async function verify(unit: UnitContext): Promise<StepResult> {
     details.derivedProofOk = true;
     details.derivedGpsDay = matchedDay;
   }
-  return { details };
+  return passed(null, details);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -124,10 +124,116 @@ describe('station provision (headless)', () => {
   });
 
   it('says what to do when there is nothing to provision', async () => {
-    const run = await runStation(['provision', '--batch', 'b', '--operator', 'o', '--data', tempDir()]);
+    const dir = tempDir();
+    const config = JSON.parse(readFileSync('station-config/sandbox.json', 'utf8')) as {
+      slots: Record<string, unknown>;
+    };
+    delete config.slots.virtualBoards;
+    config.slots.discovery = { ports: [], usb: [{ vendorId: 'fffe', productId: 'fffe' }] };
+    const file = join(dir, 'no-boards.json');
+    writeFileSync(file, JSON.stringify(config));
+    const run = await runStation([
+      'provision',
+      '--config',
+      file,
+      '--batch',
+      'b',
+      '--operator',
+      'o',
+      '--data',
+      dir,
+    ]);
     expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toBe(
-      'station: no ports to provision: pass --ports P1,P2, or --sim N with a sandbox config, or list slots.discovery.ports in the config',
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(
+      'station: no ports to provision: no configured port, and no USB adapter matching slots.discovery.usb is plugged in; pass --ports P1,P2, or --sim N with a sandbox config, or list slots.discovery.ports in the config',
+    );
+  });
+
+  it('refuses an empty operator or a batch name of 1000 characters as a usage error, writing nothing', async () => {
+    const dir = tempDir();
+    const empty = await runStation([
+      'provision',
+      '--sim',
+      '1',
+      '--batch',
+      'b',
+      '--operator',
+      ' ',
+      '--data',
+      dir,
+    ]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr.trim()).toBe(
+      'station: --operator must be 1 to 128 printable characters without spaces (got nothing)',
+    );
+    const long = await runStation([
+      'provision',
+      '--sim',
+      '1',
+      '--batch',
+      'x'.repeat(1000),
+      '--operator',
+      'o',
+      '--data',
+      dir,
+    ]);
+    expect(long.code).toBe(2);
+    expect(long.stderr.trim()).toBe('station: --batch must be 1 to 200 characters (got 1000)');
+    expect(existsSync(join(dir, 'station.sqlite'))).toBe(false);
+  });
+
+  it('a batch that cannot start is not opened in the trail, and --json says why', async () => {
+    const dir = tempDir();
+    const run = await runStation(
+      [
+        'provision',
+        '--sim',
+        '1',
+        '--batch',
+        'unreachable',
+        '--operator',
+        'o',
+        '--data',
+        dir,
+        '--json',
+        '--sandbox-fault',
+        'status=503,method=GET,route=/organisation/name/{name}',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.stdout) as { batchId: string | null; problem: string; passed: number };
+    expect(summary.batchId).toBeNull();
+    expect(summary.problem).toMatch(/^The batch cannot start: /);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(`station: ${summary.problem}`);
+    const db = new Database(join(dir, 'station.sqlite'), { readonly: true });
+    try {
+      expect(db.prepare("select count(*) as n from events where kind like 'batch.%'").get()).toEqual({
+        n: 0,
+      });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('continues an open batch of the same name and refuses a closed one', async () => {
+    const dir = tempDir();
+    const first = await runStation(
+      ['provision', '--sim', '1', '--batch', 'once', '--operator', 'o', '--data', dir],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect(first.code, first.stderr).toBe(0);
+    const again = await runStation(
+      ['provision', '--sim', '1', '--batch', 'once', '--operator', 'o', '--data', dir],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim().split('\n').at(-1)).toMatch(
+      /^station: A batch named "once" was opened on \d{4}-\d{2}-\d{2} and is closed: give the new batch another name\.$/,
     );
   });
 });

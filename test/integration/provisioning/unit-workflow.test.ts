@@ -1,13 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InfuseClient, SecretBytes } from '../../../electron/backend';
-import { openBatchContext, provisionUnit, runBatch, type BatchContext } from '../../../electron/provisioning';
-import { BoardSession, SerialLink } from '../../../electron/serial';
+import { openBatchContext, runUnit, type BatchContext } from '../../../electron/provisioning';
+import { SerialBoardPort } from '../../../electron/serial';
 import { AuditWriteError } from '../../../electron/audit';
 import { sealUplink, sendUplink, startSandbox, type SandboxHandle } from '../../../electron/sandbox';
 import { startSimulator, type Simulator, type FaultRule } from '../../../firmware-protocol/virtual-board';
 import { loadStationConfig, type Recipe } from '../../../station-config';
 import { VENDOR_DEFAULT_NETWORK_KEY } from '../../../firmware-protocol';
 import { MemoryJournal } from '../../support/memory-journal';
+import { memoryBoard } from '../../support/memory-board';
 
 const sandboxConfig = (() => {
   const loaded = loadStationConfig(undefined, {});
@@ -25,62 +27,67 @@ afterEach(async () => {
   sandbox = simulator = batch = undefined;
 });
 
-async function setUp(options: {
-  boards: number;
-  faults?: FaultRule[];
-  recipe?: Partial<Recipe>;
-  online?: boolean;
-}) {
+async function openBatch(recipe: Partial<Recipe> = {}) {
   sandbox = await startSandbox({});
-  const s = sandbox;
-  simulator = await startSimulator({
-    count: options.boards,
-    faults: options.faults ?? [],
-    cloudPublicKey: Buffer.from(s.cloudPublicKey, 'base64'),
-    processingDelayMs: 2,
-    replugMs: 300,
-    ...(options.online && {
-      comesOnline: async ({ deviceId, devicePrivateKey, cloudPublicKey }) => {
-        await sendUplink(s.url, sealUplink(devicePrivateKey, cloudPublicKey, deviceId, new Date()), s.apiKey);
-      },
-    }),
-  });
   const client = new InfuseClient({
-    baseUrl: s.url,
-    apiKey: SecretBytes.fromText(s.apiKey),
+    baseUrl: sandbox.url,
+    apiKey: SecretBytes.fromText(sandbox.apiKey),
     authMode: 'x-api-key-bearer',
   });
-  const recipe = { ...sandboxConfig.recipes[0]!, ...options.recipe } as Recipe;
-  batch = await openBatchContext({ client, recipe, station: sandboxConfig.station, concurrency: 4 });
-  return { client, boards: simulator.boards, batch };
+  const merged = { ...sandboxConfig.recipes[0]!, ...recipe } as Recipe;
+  batch = await openBatchContext({ client, recipe: merged, station: sandboxConfig.station, concurrency: 4 });
+  return { client, batch, cloudPublicKey: Buffer.from(sandbox.cloudPublicKey, 'base64') };
 }
 
-describe('unit workflow against the sandbox and virtual boards on PTYs', () => {
-  it('provisions several boards in parallel, each verified and recorded step by step', async () => {
-    const { client, boards, batch } = await setUp({ boards: 3 });
-    const journals = new Map<string, MemoryJournal>();
-    const result = await runBatch({
-      batch,
-      slots: boards.map((b, i) => ({ slot: `slot-${i + 1}`, port: b.path })),
-      maxConcurrent: 3,
-      journalFor: (slot) => {
-        const journal = new MemoryJournal();
-        journals.set(slot.slot, journal);
-        return journal;
-      },
-      link: { timeoutScale: 1 },
+/** A unit on an in-memory virtual board (fast), built for the sandbox's cloud key. */
+async function onMemoryBoard(
+  setup: Awaited<ReturnType<typeof openBatch>>,
+  options: { faults?: FaultRule[]; scan?: Record<string, string>; signal?: AbortSignal } = {},
+) {
+  const { board, port } = await memoryBoard({
+    cloudPublicKey: setup.cloudPublicKey,
+    ...(options.faults && { faults: options.faults }),
+  });
+  const journal = new MemoryJournal();
+  const result = await runUnit({
+    unitId: randomUUID(),
+    attempt: 1,
+    batch: setup.batch,
+    board: port,
+    journal,
+    ...(options.scan && { scan: options.scan }),
+    ...(options.signal && { signal: options.signal }),
+  });
+  return { board, port, journal, result };
+}
+
+describe('unit workflow against the sandbox', () => {
+  it('provisions several boards on real PTYs in parallel, each verified and recorded step by step', async () => {
+    const setup = await openBatch();
+    simulator = await startSimulator({
+      count: 3,
+      cloudPublicKey: setup.cloudPublicKey,
+      processingDelayMs: 2,
+      replugMs: 300,
     });
-    expect(result.units.map((u) => [u.outcome, u.error?.operatorMessage])).toEqual([
-      ['passed', undefined],
-      ['passed', undefined],
-      ['passed', undefined],
-    ]);
-    for (const [index, board] of boards.entries()) {
-      const unit = result.units.find((u) => u.mcuId === board.mcuId)!;
-      const device = await client.getDeviceBySocAndMcuId(board.soc, board.mcuId);
-      expect(device.ok && device.value?.deviceId).toBe(unit.deviceId);
-      expect(board.board.flash.credentials?.deviceId).toBe(unit.deviceId);
-      const journal = journals.get(`slot-${index + 1}`)!;
+    const runs = await Promise.all(
+      simulator.boards.map(async (board) => {
+        const journal = new MemoryJournal();
+        const result = await runUnit({
+          unitId: randomUUID(),
+          attempt: 1,
+          batch: setup.batch,
+          board: SerialBoardPort.onPort({ path: board.path }),
+          journal,
+        });
+        return { board, journal, result };
+      }),
+    );
+    for (const { board, journal, result } of runs) {
+      expect(result.outcome, result.error?.operatorMessage).toBe('passed');
+      const device = await setup.client.getDeviceBySocAndMcuId(board.soc, board.mcuId);
+      expect(device.ok && device.value?.deviceId).toBe(result.deviceId);
+      expect(board.board.flash.credentials?.deviceId).toBe(result.deviceId);
       expect(journal.steps()).toEqual([
         ['connect', 'passed'],
         ['identify', 'passed'],
@@ -95,143 +102,160 @@ describe('unit workflow against the sandbox and virtual boards on PTYs', () => {
         ['communication-check', 'skipped'],
       ]);
       // The intent to write is journaled before the write, naming fingerprints only.
-      const kinds = journal.entries.map((e) => (e.kind === 'step.intent' ? `intent:${e.action}` : e.kind));
+      const kinds = journal.kinds();
       expect(kinds.indexOf('intent:write-and-commit')).toBeLessThan(kinds.lastIndexOf('step.finished'));
+      expect(kinds[0]).toBe('unit.started');
+      expect(kinds.at(-1)).toBe('unit.finished');
     }
+  });
+
+  it('journals each boundary once, as data, in order (an in-memory board)', async () => {
+    const setup = await openBatch();
+    const { journal, result, port } = await onMemoryBoard(setup);
+    expect(result.outcome).toBe('passed');
+    const started = journal.entries[0];
+    expect(started).toMatchObject({ kind: 'unit.started', attempt: 1, port: port.path, stepCount: 11 });
+    const stepStarts = journal.entries.filter((e) => e.kind === 'step.started');
+    expect(stepStarts.map((e) => e.kind === 'step.started' && e.index)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+    ]);
+    expect(journal.kinds().filter((k) => k === 'unit.identified')).toHaveLength(1);
+    expect(journal.entries.at(-1)).toMatchObject({
+      kind: 'unit.finished',
+      outcome: 'passed',
+      failedStep: null,
+    });
   });
 
   it('provisions a board again idempotently: same device, no second cloud record', async () => {
-    const { client, boards, batch } = await setUp({ boards: 1 });
-    const slots = [{ slot: 'slot-1', port: boards[0]!.path }];
-    const first = await runBatch({ batch, slots, maxConcurrent: 1, journalFor: () => new MemoryJournal() });
-    const second = await runBatch({ batch, slots, maxConcurrent: 1, journalFor: () => new MemoryJournal() });
-    expect(second.units[0]!.outcome).toBe('passed');
-    expect(second.units[0]!.deviceId).toBe(first.units[0]!.deviceId);
-    const all = await client.listAllDevices(batch.organisationId);
-    expect(all.ok && all.value.filter((d) => d.mcuId === boards[0]!.mcuId)).toHaveLength(1);
+    const setup = await openBatch();
+    const { board, port } = await memoryBoard({ cloudPublicKey: setup.cloudPublicKey });
+    const run = () =>
+      runUnit({
+        unitId: randomUUID(),
+        attempt: 1,
+        batch: setup.batch,
+        board: port,
+        journal: new MemoryJournal(),
+      });
+    const first = await run();
+    const second = await run();
+    expect(second.outcome).toBe('passed');
+    expect(second.deviceId).toBe(first.deviceId);
+    const all = await setup.client.listAllDevices(setup.batch.organisationId);
+    expect(all.ok && all.value.filter((d) => d.mcuId === board.mcuId)).toHaveLength(1);
   });
 
-  it('fails one slot without stalling the others (storage failure on one board)', async () => {
-    const { boards, batch } = await setUp({ boards: 2 });
-    boards[0]!.board.faults.add({ kind: 'storage-fail', command: 'COMMIT' });
-    const result = await runBatch({
-      batch,
-      slots: boards.map((b, i) => ({ slot: `slot-${i + 1}`, port: b.path })),
-      maxConcurrent: 2,
-      journalFor: () => new MemoryJournal(),
+  it('fails one board without stalling the others (storage failure on one board)', async () => {
+    const setup = await openBatch();
+    const [failed, passed] = await Promise.all([
+      onMemoryBoard(setup, { faults: [{ kind: 'storage-fail', command: 'COMMIT' }] }),
+      onMemoryBoard(setup),
+    ]);
+    expect(passed.result.outcome).toBe('passed');
+    expect(failed.result.outcome).toBe('failed');
+    expect(failed.result.failedStep).toBe('write-credentials');
+    expect(failed.result.error?.code).toBe('SERIAL_BOARD_ERROR_STORAGE');
+    expect(failed.result.error?.retrySafe).toBe(false);
+    expect(failed.journal.entries.at(-1)).toMatchObject({
+      kind: 'unit.finished',
+      outcome: 'failed',
+      failedStep: 'write-credentials',
+      error: { code: 'SERIAL_BOARD_ERROR_STORAGE', retrySafe: false },
     });
-    const failed = result.units.find((u) => u.mcuId === boards[0]!.mcuId)!;
-    const passed = result.units.find((u) => u.mcuId === boards[1]!.mcuId)!;
-    expect(passed.outcome).toBe('passed');
-    expect(failed.outcome).toBe('failed');
-    expect(failed.failedStep).toBe('write-credentials');
-    expect(failed.error?.code).toBe('SERIAL_BOARD_ERROR_STORAGE');
-    expect(failed.error?.retrySafe).toBe(false);
   });
 
   it('runs the communication check once the board has come online', async () => {
-    const { boards, batch } = await setUp({
-      boards: 1,
-      online: true,
-      recipe: { communicationCheck: { mode: 'last-route', withinSeconds: 20 } },
+    const setup = await openBatch({ communicationCheck: { mode: 'last-route', withinSeconds: 20 } });
+    const s = sandbox!;
+    simulator = await startSimulator({
+      count: 1,
+      cloudPublicKey: setup.cloudPublicKey,
+      processingDelayMs: 2,
+      comesOnline: async ({ deviceId, devicePrivateKey, cloudPublicKey }) => {
+        await sendUplink(s.url, sealUplink(devicePrivateKey, cloudPublicKey, deviceId, new Date()), s.apiKey);
+      },
     });
-    const result = await runBatch({
-      batch,
-      slots: [{ slot: 'slot-1', port: boards[0]!.path }],
-      maxConcurrent: 1,
-      journalFor: () => new MemoryJournal(),
+    const result = await runUnit({
+      unitId: randomUUID(),
+      attempt: 1,
+      batch: setup.batch,
+      board: SerialBoardPort.onPort({ path: simulator.boards[0]!.path }),
+      journal: new MemoryJournal(),
     });
-    expect(result.units[0]!.outcome).toBe('passed');
+    expect(result.outcome, result.error?.operatorMessage).toBe('passed');
   });
 
-  it('cancels one slot between steps: the unit ends cancelled with a complete record', async () => {
-    const { boards, batch } = await setUp({ boards: 1 });
-    const link = await SerialLink.open({ path: boards[0]!.path });
+  it('cancels between steps: the unit ends cancelled with a complete record, nothing written', async () => {
+    const setup = await openBatch();
     const cancel = new AbortController();
     const journal = new MemoryJournal();
-    try {
-      const result = await provisionUnit({
-        batch,
-        session: new BoardSession(link),
-        journal,
-        slot: 'slot-1',
-        signal: cancel.signal,
-        onProgress: (p) => {
-          if (p.step === 'identify' && p.status === 'passed') cancel.abort();
-        },
-      });
-      expect(result.outcome).toBe('cancelled');
-      expect(result.error?.code).toBe('CANCELLED');
-      expect(journal.steps()).toEqual([
-        ['connect', 'passed'],
-        ['identify', 'passed'],
-      ]);
-      expect(journal.entries.at(-1)).toMatchObject({
-        kind: 'unit.finished',
-        finish: { outcome: 'cancelled' },
-      });
-      expect(boards[0]!.board.flash.credentials).toBeNull();
-    } finally {
-      await link.close();
-    }
+    const { board, port } = await memoryBoard({ cloudPublicKey: setup.cloudPublicKey });
+    const cancelling = {
+      record(entry: Parameters<MemoryJournal['record']>[0]) {
+        journal.record(entry);
+        if (entry.kind === 'step.finished' && entry.step === 'identify') cancel.abort();
+      },
+    };
+    const result = await runUnit({
+      unitId: randomUUID(),
+      attempt: 1,
+      batch: setup.batch,
+      board: port,
+      journal: cancelling,
+      signal: cancel.signal,
+    });
+    expect(result.outcome).toBe('cancelled');
+    expect(result.error?.code).toBe('CANCELLED');
+    expect(journal.steps()).toEqual([
+      ['connect', 'passed'],
+      ['identify', 'passed'],
+    ]);
+    expect(journal.entries.at(-1)).toMatchObject({ kind: 'unit.finished', outcome: 'cancelled' });
+    expect(board.flash.credentials).toBeNull();
   });
 
-  it('stops every slot when the audit trail cannot be written', async () => {
-    const { boards, batch } = await setUp({ boards: 2 });
+  it('stops the unit at once when the journal cannot be written: nothing proceeds unrecorded', async () => {
+    const setup = await openBatch();
+    const { board, port } = await memoryBoard({ cloudPublicKey: setup.cloudPublicKey });
+    const journal = new MemoryJournal();
     let appends = 0;
-    const failingAfter = (limit: number) => {
-      const journal = new MemoryJournal();
-      const guard = () => {
-        appends += 1;
-        if (appends > limit) throw new AuditWriteError(new Error('SQLITE_FULL: database or disk is full'));
-      };
-      return new Proxy(journal, {
-        get(target, prop, receiver) {
-          const value = Reflect.get(target, prop, receiver) as unknown;
-          if (typeof value !== 'function' || prop === 'steps') return value;
-          return (...args: unknown[]) => {
-            guard();
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        },
-      });
+    const failing = {
+      record(entry: Parameters<MemoryJournal['record']>[0]) {
+        if (++appends > 8) throw new AuditWriteError(new Error('SQLITE_FULL: database or disk is full'));
+        journal.record(entry);
+      },
     };
-    const result = await runBatch({
-      batch,
-      slots: boards.map((b, i) => ({ slot: `slot-${i + 1}`, port: b.path })),
-      maxConcurrent: 1,
-      journalFor: () => failingAfter(8),
+    const result = await runUnit({
+      unitId: randomUUID(),
+      attempt: 1,
+      batch: setup.batch,
+      board: port,
+      journal: failing,
     });
-    expect(result.stoppedBy).toContain('The audit trail could not be written');
-    // The second slot never started: nothing proceeds unrecorded.
-    expect(result.units).toHaveLength(1);
-    expect(boards[1]!.board.flash.credentials).toBeNull();
+    expect(result.outcome).toBe('failed');
+    expect(result.error?.code).toBe('AUDIT_WRITE_FAILED');
+    expect(journal.entries).toHaveLength(8);
+    expect(journal.kinds()).not.toContain('unit.finished');
+    expect(board.flash.credentials).toBeNull();
   });
 
   it('sends the scanned metadata with POST /device, and refuses a unit without a required scan', async () => {
-    const { client, boards, batch } = await setUp({
-      boards: 2,
-      recipe: { metadata: [{ name: 'Serial Number', from: 'scan:serialNumber', required: true }] },
+    const setup = await openBatch({
+      metadata: [{ name: 'Serial Number', from: 'scan:serialNumber', required: true }],
     });
-    const result = await runBatch({
-      batch,
-      slots: [
-        { slot: 'slot-1', port: boards[0]!.path, scan: { serialNumber: 'AB12345678' } },
-        { slot: 'slot-2', port: boards[1]!.path },
-      ],
-      maxConcurrent: 2,
-      journalFor: () => new MemoryJournal(),
-    });
-    const scanned = result.units.find((u) => u.mcuId === boards[0]!.mcuId)!;
-    const unscanned = result.units.find((u) => u.mcuId === boards[1]!.mcuId)!;
-    expect(scanned.outcome).toBe('passed');
-    const device = await client.getDeviceBySocAndMcuId(boards[0]!.soc, boards[0]!.mcuId);
+    const [scanned, unscanned] = await Promise.all([
+      onMemoryBoard(setup, { scan: { serialNumber: 'AB12345678' } }),
+      onMemoryBoard(setup),
+    ]);
+    expect(scanned.result.outcome).toBe('passed');
+    const device = await setup.client.getDeviceBySocAndMcuId('nRF52840', scanned.board.mcuId);
     expect(device.ok && device.value?.metadata).toEqual({ 'Serial Number': 'AB12345678' });
-    expect(unscanned).toMatchObject({ outcome: 'failed', failedStep: 'recipe-checks' });
-    expect(unscanned.error?.operatorMessage).toBe(
+    expect(unscanned.result).toMatchObject({ outcome: 'failed', failedStep: 'recipe-checks' });
+    expect(unscanned.result.error?.operatorMessage).toBe(
       'Cannot provision yet: missing Serial Number: scan the label that carries it, then press Retry.',
     );
-    expect(unscanned.error?.retrySafe).toBe(true);
+    expect(unscanned.result.error?.retrySafe).toBe(true);
   });
 
   describe('a network key held in the station secret store (recipe network.keySecret)', () => {

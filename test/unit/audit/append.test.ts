@@ -117,7 +117,12 @@ describe('projections follow the events', () => {
     expect(store.unit('u-cancel')).toMatchObject({ state: 'cancelled', outcome: 'cancelled' });
     expect(store.passedUnitBySerial('SN0000000001')).toBeNull();
     scanned('u-pass', 'SN0000000001');
-    store.append({ kind: 'unit.finished', unitId: 'u-pass', outcome: 'passed', details: { deviceId: 'd-1' } });
+    store.append({
+      kind: 'unit.finished',
+      unitId: 'u-pass',
+      outcome: 'passed',
+      details: { deviceId: 'd-1' },
+    });
     expect(store.passedUnitBySerial('SN0000000001')).toMatchObject({ id: 'u-pass', deviceId: 'd-1' });
     expect(store.batchSummary('batch-1')).toMatchObject({ passed: 1, cancelled: 1, firstPass: 1 });
     store.close();

@@ -33,7 +33,7 @@ describe('structure', () => {
     at(config, 'slots').maxConcurrent = 2.5;
     expect(lines(config)).toEqual([
       '$.backend.timeoutMs: must be a number, not a string (e.g. 15000)',
-      '$.slots.maxConcurrent: must be a whole number, not a number with a fraction (e.g. 4)',
+      '$.slots.maxConcurrent: must be a whole number, not a number with a fraction (e.g. 16)',
     ]);
   });
 

@@ -30,7 +30,9 @@ describe('effective config', () => {
     const first = effectiveConfig(parsed(a));
     expect(effectiveConfig(parsed(reordered)).sha256).toBe(first.sha256);
     expect(
-      first.canonicalJson.startsWith('{"backend":{"apiKeySecret":"[secret backend-api-key]","authMode"'),
+      first.canonicalJson.startsWith(
+        '{"accounts":{"idleLogoutMinutes":15},"backend":{"apiKeySecret":"[secret backend-api-key]","authMode"',
+      ),
     ).toBe(true);
     expect(first.sha256).toMatch(/^[0-9a-f]{64}$/);
     const changed = production();

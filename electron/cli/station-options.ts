@@ -1,0 +1,122 @@
+/**
+ * The options every command that opens a station shares (provision, run, serve): which config, which ports or how
+ * many virtual boards, where the data lives, and the test/demo fault knobs. One place, so the three agree.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseFault, type FaultRule } from '../../firmware-protocol/virtual-board';
+import { parseFaultFlag, parseFaultFlags } from '../sandbox';
+import { EnvFileSecretStore } from '../secrets';
+import {
+  auditMaxPageCountFromEnv,
+  crashingJournals,
+  crashPointFromEnv,
+  TestHookError,
+  type OpenStationOptions,
+} from '../station';
+import { describeLoadFailure, loadStationConfig, type LoadResult } from '../../station-config';
+import { CliError, EXIT_USAGE } from './cli-output';
+import { positiveInteger } from './commands/board';
+
+export interface StationCliOptions {
+  config?: string;
+  ports?: string[];
+  sim?: number;
+  data?: string;
+  secretsDir?: string;
+  simFault: Array<{ board?: number; rule: FaultRule }>;
+  sandboxFault: string[];
+}
+
+/** `--sim-fault [N:]SPEC`: a virtual-board fault (PROTOCOL.md appendix B), on board N (0-based) or on every board. */
+function collectSimFault(
+  value: string,
+  previous: Array<{ board?: number; rule: FaultRule }>,
+): Array<{ board?: number; rule: FaultRule }> {
+  const target = /^(\d+):(.*)$/.exec(value);
+  const parsed = parseFault(target ? target[2]! : value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.message);
+  return [...previous, { ...(target && { board: Number(target[1]) }), rule: parsed.rule }];
+}
+
+/** `--sandbox-fault SPEC`: the sandbox's own `--fault` grammar (electron/sandbox/faults.ts), checked up front. */
+function collectSandboxFault(value: string, previous: string[]): string[] {
+  try {
+    parseFaultFlag(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+  return [...previous, value];
+}
+
+function portList(value: string): string[] {
+  const ports = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (ports.length === 0) throw new InvalidArgumentError('expected one or more port paths, comma-separated');
+  return ports;
+}
+
+export function addStationOptions(command: Command): Command {
+  return command
+    .option('--config <file>', 'station config (default: $STATION_CONFIG, else the sandbox config)')
+    .option('--ports <p1,p2>', "serial ports to provision, one slot each (instead of the config's)", portList)
+    .option('--sim <n>', 'start N virtual boards (sandbox configs)', positiveInteger)
+    .option('--data <dir>', 'keep the audit database, logs, virtual boards and sandbox data here')
+    .option('--secrets-dir <dir>', 'secrets folder for the headless secret store')
+    .option(
+      '--sim-fault <[N:]spec>',
+      'arm a virtual-board fault (PROTOCOL.md appendix B) on every board, or on board N (0-based); repeatable; for tests and demos',
+      collectSimFault,
+      [],
+    )
+    .option(
+      '--sandbox-fault <spec>',
+      'arm a sandbox backend fault (same grammar as `station sandbox --fault`); repeatable; for tests and demos',
+      collectSandboxFault,
+      [],
+    );
+}
+
+/** The config, or a CLI error with every problem (`config check`'s messages). */
+export function loadConfigOrFail(file: string | undefined): Extract<LoadResult, { ok: true }> {
+  const loaded = loadStationConfig(file);
+  if (!loaded.ok) throw new CliError(describeLoadFailure(loaded).join('\n'));
+  return loaded;
+}
+
+/** What openStation needs from these options (test-only hooks included: they are inert without STATION_TEST_HOOKS=1). */
+export function stationOptionsFrom(
+  options: StationCliOptions,
+  loaded: Extract<LoadResult, { ok: true }>,
+): Omit<OpenStationOptions, 'logger'> {
+  if (options.ports && options.sim !== undefined)
+    throw new CliError('give either --ports or --sim, not both', EXIT_USAGE);
+  let crashPoint;
+  let maxPageCount;
+  try {
+    crashPoint = crashPointFromEnv();
+    maxPageCount = auditMaxPageCountFromEnv();
+  } catch (error) {
+    if (error instanceof TestHookError) throw new CliError(error.message, EXIT_USAGE);
+    throw error;
+  }
+  return {
+    config: loaded.config,
+    paths: loaded.paths,
+    secrets: new EnvFileSecretStore(options.secretsDir ? { dir: options.secretsDir } : {}),
+    ...(options.data !== undefined && { dataDir: options.data }),
+    ...(options.sim !== undefined && { sim: options.sim }),
+    ...(options.ports !== undefined && { ports: options.ports }),
+    ...(options.simFault.length > 0 && { simFaults: options.simFault }),
+    ...(options.sandboxFault.length > 0 && { sandboxFaults: parseFaultFlags(options.sandboxFault) }),
+    ...(maxPageCount !== undefined && { maxPageCount }),
+    // Test-only (STATION_TEST_HOOKS=1): SIGKILL at a chosen journal boundary.
+    ...(crashPoint && { wrapJournal: crashingJournals(crashPoint) }),
+  };
+}
+
+/** The log folder a station with these options writes to. */
+export function logDirFor(options: StationCliOptions, loaded: Extract<LoadResult, { ok: true }>): string {
+  return options.data !== undefined ? `${options.data}/logs` : loaded.paths.logDir;
+}

@@ -1,0 +1,231 @@
+/**
+ * One small handler per command of the contract's catalogue (a table, not a switch). The station has already
+ * parsed the input and checked the caller's roles when a handler runs; handlers check what only they can know
+ * (closing short needs a supervisor, a not-retry-safe failure needs an approval) and return results, never throw
+ * for an expected refusal.
+ */
+import { verifyAuditChain } from '../audit';
+import type { AccountStore } from '../people';
+import type {
+  CommandFailure,
+  CommandName,
+  CommandSuccess,
+  ParsedCommandInput,
+  Session,
+} from '../station-api';
+import { hasRole } from '../station-api';
+import type { BatchRuntime } from './batch-runtime';
+import type { Sessions } from './sessions';
+import type { Slots } from './slots';
+import type { AuditStore } from '../audit';
+
+export interface HandlerContext {
+  store: AuditStore;
+  accounts: AccountStore;
+  sessions: Sessions;
+  batch: BatchRuntime;
+  slots: Slots;
+  /** The snapshot with its seq, for station.status. */
+  snapshot: () => CommandSuccess<'station.status'>['snapshot'];
+  /** Tells clients whether the first administrator still has to be created. */
+  accountsChanged: () => void;
+  /** The config's firstAdmin name (default "admin"): who `accounts.init` creates. */
+  firstAdminName: string;
+}
+
+type Handler<N extends CommandName> = (
+  context: HandlerContext,
+  input: ParsedCommandInput<N>,
+  session: Session | null,
+) => Promise<CommandSuccess<N> | CommandFailure> | CommandSuccess<N> | CommandFailure;
+
+export type HandlerTable = { [N in CommandName]: Handler<N> };
+
+const ok = <T extends object>(payload: T) => ({ ok: true as const, ...payload });
+const who = (session: Session | null) => session?.operatorId ?? null;
+
+export const HANDLERS: HandlerTable = {
+  'station.status': (c) => ok({ snapshot: c.snapshot() }),
+
+  'session.login': async (c, input) => {
+    const result = await c.sessions.login(input.operatorId, input.pin);
+    return result.ok ? ok({ session: result.session }) : result;
+  },
+  'session.logout': (c) => {
+    c.sessions.end('logout');
+    return ok({});
+  },
+
+  'batch.open': async (c, input, session) => {
+    const result = await c.batch.open(input, who(session)!);
+    if (!result.ok) return result;
+    return ok({ batchId: result.batchId, continued: result.continued });
+  },
+  'batch.close': (c, input, session) => {
+    const batch = c.batch.current;
+    if (!batch) return { ok: false, code: 'NO_BATCH', message: 'No batch is open.' };
+    if (c.slots.runningCount() > 0) {
+      return {
+        ok: false,
+        code: 'SLOT_NOT_READY',
+        message: `${c.slots.runningCount()} unit(s) are still running: wait for them or cancel them, then close the batch.`,
+      };
+    }
+    const short = batch.targetQuantity !== null && batch.counts.passed < batch.targetQuantity;
+    if (short) {
+      if (!hasRole(session, ['supervisor'])) {
+        return c.sessions.deny(
+          'batch.close',
+          session,
+          'FORBIDDEN',
+          `Batch "${batch.name}" has ${batch.counts.passed} of ${batch.targetQuantity} passed: closing it short needs a supervisor.`,
+        );
+      }
+      if (!input.reason) {
+        return {
+          ok: false,
+          code: 'BAD_INPUT',
+          message: `Batch "${batch.name}" is short of its target (${batch.counts.passed} of ${batch.targetQuantity}): give a reason for closing it.`,
+        };
+      }
+    }
+    const reason =
+      input.reason ??
+      `closed with ${batch.counts.passed} passed, ${batch.counts.failed} failed, ${batch.counts.cancelled} cancelled`;
+    const closed = c.batch.close(reason, who(session));
+    return closed ? ok(closed) : { ok: false, code: 'NO_BATCH', message: 'No batch is open.' };
+  },
+
+  'slot.scan': (c, input, session) => c.slots.scan(input.text, input.slot, who(session)),
+  'slot.start': (c, input) => c.slots.startNow(input.slot),
+  'slot.retry': async (c, input, session) => {
+    const last = c.slots.lastError(input.slot);
+    const safe = last?.error?.retrySafe ?? true;
+    if (!safe && last) {
+      // A failure that was not retry-safe may have changed the board or the cloud: a supervisor decides.
+      let approver: string | null = hasRole(session, ['supervisor']) ? who(session) : null;
+      if (!approver && input.approvedBy) {
+        const approved = await c.sessions.approve('slot.retry', input.approvedBy, ['supervisor']);
+        if (!approved.ok) return approved;
+        approver = approved.approver;
+      }
+      if (!approver) {
+        return c.sessions.deny(
+          'slot.retry',
+          session,
+          'APPROVAL_REQUIRED',
+          `Slot ${input.slot} failed with ${last.error?.code}, which is not safe to retry: call a supervisor to approve the retry with a reason.`,
+        );
+      }
+      if (!input.reason) {
+        return {
+          ok: false,
+          code: 'BAD_INPUT',
+          message: `Retrying ${last.error?.code} needs a reason: say why the board may be run again.`,
+        };
+      }
+      const refused = c.slots.cannotStart();
+      if (refused) return refused;
+      c.store.append({
+        kind: 'retry.authorized',
+        operator: who(session),
+        unitId: last.unitId,
+        details: {
+          slotName: input.slot,
+          reason: input.reason,
+          authorizedBy: approver,
+          ...(last.error && { errorCode: last.error.code }),
+        },
+      });
+    }
+    return c.slots.retry(input.slot);
+  },
+  'slot.cancel': (c, input) => c.slots.cancel(input.slot),
+  'slot.skip': (c, input, session) => c.slots.skip(input.slot, input.reason, who(session)),
+
+  'ports.list': (c) =>
+    ok({
+      ports: c.slots.ports().map((port) => ({
+        path: port.path,
+        key: port.key,
+        source: port.virtual ? ('virtual' as const) : port.source,
+        slot: port.slot,
+        serialNumber: port.serialNumber ?? null,
+        vendorId: port.vendorId ?? null,
+        productId: port.productId ?? null,
+        manufacturer: port.manufacturer ?? null,
+      })),
+    }),
+
+  'unit.history': (c, input) => {
+    const history = c.store.unitHistory(input.unitId);
+    if (!history.unit)
+      return { ok: false, code: 'UNIT_NOT_FOUND', message: `There is no unit ${input.unitId}.` };
+    const { lastSeq: _lastSeq, ...unit } = history.unit;
+    return ok({
+      unit,
+      events: history.events.map((event) => ({
+        seq: event.seq,
+        at: event.at,
+        kind: event.kind,
+        step: event.step,
+        outcome: event.outcome,
+        operator: event.operator,
+        details: event.details,
+        hash: event.hash,
+      })),
+    });
+  },
+
+  'audit.verify': (c) => {
+    const result = verifyAuditChain(c.store.file);
+    return ok({
+      report: result.ok
+        ? {
+            intact: true,
+            events: result.events,
+            lastHash: result.lastHash,
+            firstBadSeq: null,
+            message: `intact: ${result.events} events`,
+          }
+        : {
+            intact: false,
+            events: null,
+            lastHash: null,
+            firstBadSeq: result.firstBadSeq,
+            message: result.message,
+          },
+    });
+  },
+
+  'accounts.list': (c) => ok({ accounts: c.accounts.list() }),
+  'accounts.init': async (c, input) => {
+    const result = await c.accounts.initFirstAdmin(c.firstAdminName, input.pin);
+    if (result.ok) c.accountsChanged();
+    return result.ok ? ok({ account: result.account }) : result;
+  },
+  'accounts.create': async (c, input, session) => {
+    const result = await c.accounts.create(input, who(session));
+    return result.ok ? ok({ account: result.account }) : result;
+  },
+  'accounts.disable': (c, input, session) => {
+    const result = c.accounts.disable(input.operatorId, input.reason, who(session));
+    if (result.ok && c.sessions.current?.operatorId === input.operatorId) c.sessions.end('account-disabled');
+    return result.ok ? ok({ account: result.account }) : result;
+  },
+  'accounts.enable': (c, input, session) => {
+    const result = c.accounts.enable(input.operatorId, who(session));
+    return result.ok ? ok({ account: result.account }) : result;
+  },
+  'accounts.resetPin': async (c, input, session) => {
+    const result = await c.accounts.resetPin(input.operatorId, input.pin, who(session));
+    return result.ok ? ok({ account: result.account }) : result;
+  },
+  'accounts.setRoles': (c, input, session) => {
+    const result = c.accounts.setRoles(input.operatorId, input.roles, who(session));
+    return result.ok ? ok({ account: result.account }) : result;
+  },
+
+  'sim.unplug': async (c, input) => c.slots.unplug(input.slot),
+  'sim.replug': async (c, input) => c.slots.replug(input.slot, input.sameBoard ?? false, input.faults ?? []),
+};

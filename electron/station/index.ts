@@ -1,0 +1,19 @@
+/**
+ * The station core, Electron-free: openStation gives a long-lived Station that every host (CLI, web host,
+ * Electron) drives through the station API contract.
+ */
+export { openStation, StationOpenError, type OpenStationOptions } from './open-station';
+export { Station } from './station';
+export type { StationHandle } from './station-handle';
+export { EventBus } from './event-bus';
+export { SOFTWARE_VERSION } from './version';
+export { StationSetupError, type ConfiguredPort, type StationEnvironment } from './environment';
+export {
+  auditMaxPageCountFromEnv,
+  crashingJournals,
+  crashPointFromEnv,
+  parseCrashPoint,
+  TestHookError,
+  type CrashKind,
+  type CrashPoint,
+} from './test-hooks';

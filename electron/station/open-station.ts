@@ -1,0 +1,200 @@
+/**
+ * Puts a station together and opens it: environment (backend, sandbox, virtual boards), the audit trail, the
+ * accounts, reconciliation of what a crash left unfinished (before any unit starts), the batch that was open, the
+ * slots. The same function serves every host; hosts differ only in the options they pass.
+ */
+import type { Logger } from 'pino';
+import { AuditStore } from '../audit';
+import { AccountStore, type DemoAccount } from '../people';
+import { reconcileUnfinishedUnits, type UnitJournal } from '../provisioning';
+import type { SecretStore } from '../secrets';
+import type { Role, Snapshot, StationEvent } from '../station-api';
+import type { StationConfig, StationPaths } from '../../station-config';
+import { BatchRuntime, recipeRequiresScan } from './batch-runtime';
+import { startEnvironment, type StationEnvironmentOptions } from './environment';
+import { EventBus } from './event-bus';
+import { Sessions } from './sessions';
+import { Slots } from './slots';
+import { newRunId, Station } from './station';
+import { SOFTWARE_VERSION } from './version';
+
+export interface OpenStationOptions extends Omit<StationEnvironmentOptions, 'backendLogger'> {
+  config: StationConfig;
+  paths: StationPaths;
+  secrets: SecretStore;
+  /** A headless host names the person running it; they are logged in from the start, recorded as host-named. */
+  hostOperator?: { operatorId: string; roles: Role[] };
+  /** Start units by themselves when a board is ready (default). One-shot runs start slots themselves. */
+  autoStart?: boolean;
+  /** Multiplies every serial timeout (slow hubs). */
+  timeoutScale?: number;
+  /** Caps the audit file (test-only disk-full hook). */
+  maxPageCount?: number;
+  /** Wraps each unit's journal (test-only crash hooks). */
+  wrapJournal?: (journal: UnitJournal) => UnitJournal;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export class StationOpenError extends Error {
+  override name = 'StationOpenError';
+}
+
+function initialSnapshot(
+  config: StationConfig,
+  runId: string,
+  demoAccounts: DemoAccount[] | null,
+  needsFirstAdmin: boolean,
+): Snapshot {
+  return {
+    seq: 0,
+    runId,
+    station: {
+      id: config.station.id,
+      name: config.station.name,
+      line: config.station.line ?? null,
+      site: config.station.site ?? null,
+      environment: config.environment,
+      startMode: config.slots.start,
+      softwareVersion: SOFTWARE_VERSION,
+      demoAccounts: demoAccounts && demoAccounts.map((demo) => ({ ...demo, roles: [...demo.roles] })),
+      needsFirstAdmin,
+    },
+    recipes: config.recipes.map((recipe) => ({
+      id: recipe.id,
+      name: recipe.name,
+      product: recipe.product,
+      requiresScan: recipeRequiresScan(config, recipe),
+    })),
+    session: null,
+    batch: null,
+    slots: [],
+    recentUnits: [],
+    lastScan: null,
+    stopped: null,
+  };
+}
+
+/** What the station log keeps of the event stream: the facts a technician looks for, never a secret. */
+function logEvent(logger: Logger, event: StationEvent): void {
+  switch (event.kind) {
+    case 'step.finished':
+      (event.outcome === 'failed' ? logger.warn : logger.info).call(logger, {
+        event: 'step',
+        slot: event.slot,
+        unitId: event.unitId,
+        step: event.step,
+        status: event.outcome,
+        durationMs: event.durationMs,
+        ...(event.error && { error: event.error }),
+      });
+      return;
+    case 'unit.finished':
+    case 'batch.opened':
+    case 'batch.closed':
+    case 'unit.reconciled':
+    case 'scan.refused':
+    case 'station.stopped':
+    case 'port.added':
+    case 'port.removed': {
+      const { seq: _seq, ...fields } = event;
+      logger.info({ ...fields, event: event.kind });
+      return;
+    }
+    case 'session.changed':
+      logger.info({ event: event.kind, reason: event.reason, operator: event.session?.operatorId ?? null });
+      return;
+    default:
+      return;
+  }
+}
+
+export async function openStation(options: OpenStationOptions): Promise<Station> {
+  const { config, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const environment = await startEnvironment({
+    ...options,
+    ...(logger && { backendLogger: (entry) => logger.info(entry, 'backend request') }),
+  });
+  let store: AuditStore | undefined;
+  let sessions: Sessions | undefined;
+  try {
+    store = AuditStore.open(environment.databaseFile, {
+      stationId: config.station.id,
+      ...(options.maxPageCount !== undefined && { maxPageCount: options.maxPageCount }),
+    });
+    const accounts = new AccountStore(store, { now });
+    const demo = config.environment === 'sandbox' ? await accounts.seedDemoAccounts() : null;
+    const runId = newRunId();
+    const bus = new EventBus({ initial: initialSnapshot(config, runId, demo, accounts.count() === 0) });
+    const unsubscribe = logger ? bus.subscribe((event) => logEvent(logger, event)) : () => undefined;
+
+    // Units a crash left unfinished are settled before any new unit starts.
+    const reconciled = await reconcileUnfinishedUnits({
+      store,
+      client: environment.client,
+      operator: options.hostOperator?.operatorId ?? 'station',
+      ports: environment.ports.map((port) => port.path),
+      baudRate: config.slots.baudRate,
+    });
+    for (const line of reconciled) bus.publish({ kind: 'unit.reconciled', at: now().toISOString(), ...line });
+
+    sessions = new Sessions({
+      store,
+      accounts,
+      bus,
+      idleLogoutMs: config.accounts.idleLogoutMinutes * 60_000,
+      now,
+    });
+    const batch = new BatchRuntime({
+      config,
+      client: environment.client,
+      store,
+      secrets: options.secrets,
+      bus,
+      now,
+    });
+    await batch.resume();
+    const station: { current?: Station } = {};
+    const slots = new Slots({
+      config,
+      env: environment,
+      store,
+      bus,
+      batch,
+      sessions,
+      now,
+      autoStart: options.autoStart ?? true,
+      link: {
+        baudRate: config.slots.baudRate,
+        ...(options.timeoutScale !== undefined && { timeoutScale: options.timeoutScale }),
+      },
+      ...(options.wrapJournal && { wrapJournal: options.wrapJournal }),
+      halt: (reason) => station.current?.halt(reason),
+    });
+    station.current = new Station({
+      runId,
+      environment,
+      store,
+      accounts,
+      bus,
+      sessions,
+      batch,
+      slots,
+      reconciled,
+      firstAdminName: config.firstAdmin?.name ?? 'admin',
+      sandbox: config.environment === 'sandbox',
+      ...(logger && { logger }),
+      now,
+      release: async () => unsubscribe(),
+    });
+    await slots.start();
+    if (options.hostOperator) sessions.hostLogin(options.hostOperator.operatorId, options.hostOperator.roles);
+    return station.current;
+  } catch (error) {
+    sessions?.close();
+    store?.close();
+    await environment.close();
+    throw error;
+  }
+}

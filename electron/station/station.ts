@@ -1,0 +1,211 @@
+/**
+ * The station core: a long-lived object every host drives through the contract (execute a command, read the
+ * snapshot, follow the events). It owns the audit store, the backend client, the slots, the current batch and who
+ * is logged in. Every command is validated by the contract and its roles checked here, never only in a host.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AuditWriteError, type AuditStore } from '../audit';
+import type { AccountStore } from '../people';
+import type { Reconciliation } from '../provisioning';
+import {
+  COMMANDS,
+  isCommandName,
+  parseCommandInput,
+  type CommandFailure,
+  type CommandName,
+  type CommandResult,
+  type Session,
+  type Snapshot,
+  type StationEvent,
+} from '../station-api';
+import type { BatchRuntime } from './batch-runtime';
+import { HANDLERS, type HandlerContext } from './command-handlers';
+import type { StationEnvironment } from './environment';
+import type { EventBus } from './event-bus';
+import type { Sessions } from './sessions';
+import type { Slots } from './slots';
+import type { StationHandle } from './station-handle';
+
+/** Commands that only read: they never wait behind a command that changes something. */
+const READ_ONLY: ReadonlySet<CommandName> = new Set([
+  'station.status',
+  'ports.list',
+  'unit.history',
+  'audit.verify',
+  'accounts.list',
+]);
+
+export interface StationParts {
+  runId: string;
+  environment: StationEnvironment;
+  store: AuditStore;
+  accounts: AccountStore;
+  bus: EventBus;
+  sessions: Sessions;
+  batch: BatchRuntime;
+  slots: Slots;
+  reconciled: Reconciliation[];
+  firstAdminName: string;
+  sandbox: boolean;
+  logger?: Logger;
+  now: () => Date;
+  /** Releases what openStation acquired beyond the parts (the log subscription). */
+  release: () => Promise<void>;
+}
+
+export class Station implements StationHandle {
+  readonly runId: string;
+  /** Units a crash had left unfinished, and how they were settled when the station opened. */
+  readonly reconciled: Reconciliation[];
+  private readonly handlers: HandlerContext;
+  private queue: Promise<unknown> = Promise.resolve();
+  private stoppedReason: string | null = null;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly parts: StationParts) {
+    this.runId = parts.runId;
+    this.reconciled = parts.reconciled;
+    this.handlers = {
+      store: parts.store,
+      accounts: parts.accounts,
+      sessions: parts.sessions,
+      batch: parts.batch,
+      slots: parts.slots,
+      snapshot: () => parts.bus.snapshot,
+      accountsChanged: () =>
+        parts.bus.publish({
+          kind: 'accounts.changed',
+          at: parts.now().toISOString(),
+          needsFirstAdmin: parts.accounts.count() === 0,
+        }),
+      firstAdminName: parts.firstAdminName,
+    };
+  }
+
+  get environment(): StationEnvironment {
+    return this.parts.environment;
+  }
+
+  get databaseFile(): string {
+    return this.parts.environment.databaseFile;
+  }
+
+  snapshot(): Snapshot {
+    return this.parts.bus.snapshot;
+  }
+
+  eventsAfter(seq: number): StationEvent[] | null {
+    return this.parts.bus.eventsAfter(seq);
+  }
+
+  subscribe(listener: (event: StationEvent) => void): () => void {
+    return this.parts.bus.subscribe(listener);
+  }
+
+  async executeUnchecked(
+    name: unknown,
+    input: unknown,
+  ): Promise<CommandResult<CommandName> | CommandFailure> {
+    if (!isCommandName(name)) {
+      return {
+        ok: false,
+        code: 'UNKNOWN_COMMAND',
+        message: `${typeof name === 'string' ? `"${name.slice(0, 64)}"` : 'that'} is not a station command.`,
+      };
+    }
+    return this.execute(name, input);
+  }
+
+  execute<N extends CommandName>(name: N, input: unknown): Promise<CommandResult<N>> {
+    if (READ_ONLY.has(name)) return this.run(name, input);
+    // Commands that change something run one at a time: two batch.open calls cannot both pass the checks.
+    const result = this.queue.then(() => this.run(name, input));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async run<N extends CommandName>(name: N, input: unknown): Promise<CommandResult<N>> {
+    const spec = COMMANDS[name];
+    if (this.stoppedReason !== null && name !== 'station.status') {
+      return { ok: false, code: 'STATION_STOPPED', message: this.stoppedReason };
+    }
+    const parsed = parseCommandInput(name, input);
+    if (!parsed.ok) return parsed;
+    if ('sandboxOnly' in spec && spec.sandboxOnly && !this.parts.sandbox) {
+      return { ok: false, code: 'SANDBOX_ONLY', message: `${name} works on a sandbox station only.` };
+    }
+    try {
+      const { sessions } = this.parts;
+      sessions.expireIfIdle();
+      const denied = sessions.check(name, spec.access);
+      if (denied) return denied;
+      const session = sessions.current;
+      const handler = HANDLERS[name] as (
+        context: HandlerContext,
+        input: unknown,
+        session: Session | null,
+      ) => Promise<CommandResult<N>> | CommandResult<N>;
+      const result = await handler(this.handlers, parsed.input, session);
+      if (session && sessions.current?.operatorId === session.operatorId) sessions.touch();
+      return result;
+    } catch (error) {
+      if (error instanceof AuditWriteError) {
+        this.halt(error.operatorMessage);
+        return { ok: false, code: 'STATION_STOPPED', message: error.operatorMessage };
+      }
+      this.parts.logger?.error({ event: 'command.failed', command: name, message: messageOf(error) });
+      return {
+        ok: false,
+        code: 'INTERNAL_ERROR',
+        message: `The station hit an internal error running ${name}: report it to engineering with the station log.`,
+      };
+    }
+  }
+
+  /**
+   * Stops provisioning for good (the audit trail cannot be written, or a unit ended unaccountably): no unit
+   * starts again, running ones are cancelled, and every command but station.status is refused with `reason`.
+   */
+  halt(reason: string): void {
+    if (this.stoppedReason !== null) return;
+    this.stoppedReason = reason;
+    this.parts.logger?.error({ event: 'station.halted', reason });
+    this.parts.bus.publish({ kind: 'station.stopped', at: this.parts.now().toISOString(), reason });
+    void this.parts.slots.stop();
+  }
+
+  /** Resolves when no unit is running. */
+  settled(): Promise<void> {
+    return this.parts.slots.settled();
+  }
+
+  /**
+   * Shuts the station down: running units end their current step and are recorded as cancelled, the batch stays
+   * open for the next start, every resource is released. Safe to call twice.
+   */
+  close(reason = 'the station was shut down'): Promise<void> {
+    this.closing ??= this.shutDown(reason);
+    return this.closing;
+  }
+
+  private async shutDown(reason: string): Promise<void> {
+    const { slots, sessions, batch, store, bus, environment, now } = this.parts;
+    await slots.stop();
+    sessions.close();
+    if (this.stoppedReason === null) {
+      this.stoppedReason = reason;
+      bus.publish({ kind: 'station.stopped', at: now().toISOString(), reason });
+    }
+    batch.release();
+    await this.parts.release();
+    store.close();
+    await environment.close();
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export const newRunId = (): string => randomUUID();
