@@ -34,7 +34,7 @@ export class EventBus {
   }
 
   publish(event: UnsequencedEvent): StationEvent {
-    const sequenced = { ...event, seq: this.state.seq + 1 } as StationEvent;
+    const sequenced = { seq: this.state.seq + 1, ...event } as StationEvent;
     this.state = reduce(this.state, sequenced);
     this.retained.push(sequenced);
     if (this.retained.length > this.retain) this.retained.splice(0, this.retained.length - this.retain);

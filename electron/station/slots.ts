@@ -294,7 +294,9 @@ export class Slots {
     if (!slot.present) return failure('SLOT_NOT_READY', `Slot ${name} has no board: plug one in first.`);
     if (slot.state === 'waiting-for-scan')
       return failure('SLOT_NOT_READY', `Slot ${name} is waiting for its label: scan it first.`);
-    if (slot.state !== 'board-present' && slot.state !== 'queued')
+    // A passed board may be run again on purpose (headless re-runs are idempotent); a failed one goes through
+    // Retry, which knows whether the failure was safe to repeat.
+    if (!['board-present', 'queued', 'passed'].includes(slot.state))
       return failure(
         'SLOT_NOT_READY',
         `Slot ${name} is ${slot.state}: use Retry for a board that already ran.`,

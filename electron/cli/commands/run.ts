@@ -5,7 +5,7 @@
  * each answer is one line `{"result": {...}, "command": "..."}`. SIGINT/SIGTERM: running units end their current
  * step, are recorded as cancelled, and the station stops.
  */
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import type { Command } from 'commander';
 import { openStationLog } from '../../logging';
 import { openStation, StationSetupError, type Station } from '../../station';
@@ -128,19 +128,25 @@ async function runCommand(options: RunOptions): Promise<void> {
       });
       if (!opened.ok) throw new CliError(`${opened.code}: ${opened.message}`);
     }
-    const commands = process.stdin.isTTY ? undefined : readCommands(station, options.json === true);
-    await Promise.race([untilStopSignal(), ...(commands ? [commands] : [])]);
+    const input = process.stdin.isTTY ? undefined : createInterface({ input: process.stdin, crlfDelay: Infinity });
+    if (input) void answerCommands(station, input, options.json === true);
+    await untilStopSignal();
     printProgress('stopping: running units end their current step and are recorded as cancelled');
+    // An open stdin would keep the process alive after the station has stopped.
+    input?.close();
+    process.stdin.destroy();
   } finally {
-    unsubscribe();
     await station.close('the station was stopped');
+    unsubscribe();
     await log.close();
   }
 }
 
-/** JSON-line commands from stdin, answered one line each, in order. Resolves at the end of input. */
-async function readCommands(station: Station, json: boolean): Promise<void> {
-  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+/**
+ * JSON-line commands from stdin, answered one line each, in order. At the end of the input the station keeps
+ * running (a script finished sending) until a stop signal, like a service.
+ */
+async function answerCommands(station: Station, lines: Interface, json: boolean): Promise<void> {
   for await (const line of lines) {
     if (line.trim() === '') continue;
     let request: { command?: unknown; input?: unknown };

@@ -111,9 +111,9 @@ async function serveCommand(options: ServeOptions): Promise<void> {
     await untilStopSignal();
     printProgress('stopping: running units end their current step and are recorded as cancelled');
   } finally {
-    unsubscribe();
     await host?.close();
     await station.close('the station was stopped');
+    unsubscribe();
     await log.close();
   }
 }

@@ -3,9 +3,9 @@
  * is, 200, refusals included), and that nothing a client sends gives a 500 or stops the host.
  */
 import fc from 'fast-check';
-import type { z } from 'zod';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { COMMAND_NAMES, COMMANDS, type CommandName } from '../../../electron/station-api';
+import { COMMAND_NAMES } from '../../../electron/station-api';
+import { requestFor } from '../../support/command-fuzz';
 import { startWebHost, type WebHost } from '../../../electron/web-host';
 import { rawRequest, WebHostClient } from '../../support/web-host-client';
 import { DOUBLE_OPERATOR, StationDouble } from './station-double';
@@ -230,58 +230,6 @@ describe("the station's answer", () => {
 });
 
 describe('fuzz', () => {
-  const keysOf = (name: CommandName): string[] =>
-    Object.keys((COMMANDS[name].input as unknown as z.ZodObject).shape ?? {});
-
-  /** Mostly well-formed envelopes with random inputs (to reach the station), plus junk of every other kind. */
-  const requestFor = (name: CommandName) => {
-    const keys = keysOf(name);
-    const input = fc.oneof(
-      { weight: 3, arbitrary: fc.jsonValue() },
-      {
-        weight: 3,
-        arbitrary: fc.dictionary(fc.constantFrom(...keys, 'extra'), fc.jsonValue(), {
-          maxKeys: keys.length + 1,
-        }),
-      },
-    );
-    const json = (body: fc.Arbitrary<string>) =>
-      body.map((text) => ({ body: text, type: 'application/json' }));
-    return fc.oneof(
-      { weight: 10, arbitrary: json(input.map((value) => JSON.stringify({ command: name, input: value }))) },
-      { weight: 2, arbitrary: json(fc.jsonValue().map((value) => JSON.stringify(value))) },
-      {
-        weight: 1,
-        arbitrary: json(
-          fc
-            .tuple(fc.jsonValue(), fc.jsonValue(), fc.string())
-            .map(([command, value, key]) => JSON.stringify({ command, input: value, [key]: 1 })),
-        ),
-      },
-      { weight: 1, arbitrary: json(fc.string({ unit: 'binary', maxLength: 200 })) },
-      {
-        weight: 1,
-        arbitrary: json(
-          fc
-            .tuple(input, fc.nat({ max: 40 }))
-            .map(([value, cut]) => JSON.stringify({ command: name, input: value }).slice(0, -1 - cut)),
-        ),
-      },
-      {
-        weight: 1,
-        arbitrary: fc.record({
-          body: fc.string({ maxLength: 100 }),
-          type: fc.constantFrom(
-            'text/plain',
-            'application/xml',
-            'application/json; charset=utf-8',
-            'text/html',
-          ),
-        }),
-      },
-    );
-  };
-
   it('for every command, 500 random bodies never give a 500, and the host keeps answering', async () => {
     const seen = new Map<number, number>();
     for (const name of COMMAND_NAMES) {
