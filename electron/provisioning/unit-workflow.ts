@@ -98,7 +98,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, step: StepName): Promise<T
         reject(
           fail(
             'STEP_TIMEOUT',
-            `Step ${step} took longer than ${Math.round(ms / 1000)} s: check the board and the network, then press Retry.`,
+            `Step ${step} took longer than ${Math.round(ms / 1000)} s: check the board and the network, then retry.`,
             true,
           ),
         ),
@@ -146,7 +146,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
       throw new UnitStopped(
         new ProvisioningError(
           'CANCELLED',
-          'Provisioning of this slot was cancelled; press Retry to run it again.',
+          'Provisioning of this slot was cancelled: retry to run it again.',
           true,
           name,
         ),

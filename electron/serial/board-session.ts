@@ -209,7 +209,7 @@ export class BoardSession {
         reject(
           new SerialLinkError(
             'TIMEOUT',
-            `Board on ${this.link.path} did not boot within ${timeoutMs} ms after REBOOT: power-cycle it and press Retry.`,
+            `Board on ${this.link.path} did not boot within ${timeoutMs} ms after REBOOT: power-cycle it and retry.`,
             { port: this.link.path, command: 'REBOOT', retrySafe: true },
           ),
         );

@@ -53,19 +53,19 @@ export class SerialLinkError extends Error {
 }
 
 const BOARD_ERROR_ACTIONS: Record<BoardErrorCode, string> = {
-  BAD_FRAME: 'the line is noisy: check the cable and press Retry',
+  BAD_FRAME: 'the line is noisy: check the cable and retry',
   LINE_TOO_LONG: 'the station and board disagree on the line limit: report this to engineering',
   UNKNOWN_COMMAND: 'the firmware lacks this command: flash a firmware the recipe allows',
   BAD_ARGUMENT: 'the station sent a value the board refused: report this to engineering',
-  HELLO_REQUIRED: 'the board restarted: press Retry',
+  HELLO_REQUIRED: 'the board restarted: retry',
   UNSUPPORTED_VERSION: 'the firmware speaks another protocol version: flash a supported firmware',
   ALREADY_PROVISIONED:
     'the board belongs to another device: set it aside for a supervisor to re-provision or void it',
   NOT_PROVISIONED: 'the board holds no credentials: provision it first',
-  INCOMPLETE: 'the credentials were incomplete: press Retry',
+  INCOMPLETE: 'the credentials were incomplete: retry',
   LOCKED: 'the board is locked against provisioning: set it aside for a supervisor',
   STORAGE: "the board's flash failed to write: set the board aside as faulty",
-  BUSY: 'the board stayed busy: wait a moment and press Retry',
+  BUSY: 'the board stayed busy: wait a moment and retry',
 };
 
 export function boardErrorMessage(

@@ -250,13 +250,13 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
               garbledSeen
                 ? this.fail(
                     'GARBLED',
-                    `Board on ${this.path} answered ${command} with garbled data ${sends} times: check the cable, the baud rate (${this.options.baudRate}) and that nothing else writes to the port, then press Retry.`,
+                    `Board on ${this.path} answered ${command} with garbled data ${sends} times: check the cable, the baud rate (${this.options.baudRate}) and that nothing else writes to the port, then retry.`,
                     command,
                     policy.retransmit,
                   )
                 : this.fail(
                     'TIMEOUT',
-                    `Board on ${this.path} did not answer ${command} within ${timeoutMs} ms (${sends} ${sends === 1 ? 'try' : 'tries'}): reseat the cable, check the board is powered and running station-protocol firmware, then press Retry.`,
+                    `Board on ${this.path} did not answer ${command} within ${timeoutMs} ms (${sends} ${sends === 1 ? 'try' : 'tries'}): reseat the cable, check the board is powered and running station-protocol firmware, then retry.`,
                     command,
                     policy.retransmit,
                   ),
@@ -388,7 +388,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const reason = disconnected
       ? new SerialLinkError(
           'DISCONNECTED',
-          `Board on ${this.path} was disconnected: plug it back in (check the cable) and press Retry.`,
+          `Board on ${this.path} was disconnected: plug it back in (check the cable) and retry.`,
           { port: this.path, retrySafe: true },
         )
       : new SerialLinkError('LINK_CLOSED', `The station closed ${this.path}.`, {
@@ -403,7 +403,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
         new SerialLinkError(
           reason.code,
           disconnected
-            ? `Board on ${this.path} was disconnected during ${inFlight.command}: plug it back in and press Retry; the station will check what the board kept.`
+            ? `Board on ${this.path} was disconnected during ${inFlight.command}: plug it back in and retry; the station will check what the board kept.`
             : `The station closed ${this.path} during ${inFlight.command}.`,
           { port: this.path, command: inFlight.command, retrySafe: true },
         ),
@@ -433,8 +433,8 @@ function openError(path: string, error: Error): SerialLinkError {
   if (/lock|EBUSY|busy/i.test(text)) {
     return fail(
       'PORT_BUSY',
-      `${path} is already open in another program (a terminal, another station): close it and press Retry.`,
+      `${path} is already open in another program (a terminal, another station): close it and retry.`,
     );
   }
-  return fail('PORT_OPEN_FAILED', `Could not open ${path} (${text}): reseat the cable and press Retry.`);
+  return fail('PORT_OPEN_FAILED', `Could not open ${path} (${text}): reseat the cable and retry.`);
 }

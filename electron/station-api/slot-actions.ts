@@ -24,8 +24,9 @@ export function slotActions(
   const supervisor = hasRole(session, ['supervisor']);
   switch (slot.state) {
     case 'running':
-    case 'queued':
       return [{ kind: 'cancel' }];
+    case 'queued':
+      return [{ kind: 'skip' }];
     case 'failed': {
       const safe = slot.result?.error?.retrySafe ?? true;
       if (!slot.present) return [{ kind: 'skip' }];

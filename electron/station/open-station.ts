@@ -8,6 +8,7 @@ import { AuditStore } from '../audit';
 import { AccountStore, type DemoAccount } from '../people';
 import { reconcileUnfinishedUnits, type UnitJournal } from '../provisioning';
 import type { SecretStore } from '../secrets';
+import type { PortInfo } from '../serial';
 import type { Role, Snapshot, StationEvent } from '../station-api';
 import type { StationConfig, StationPaths } from '../../station-config';
 import { BatchRuntime, recipeRequiresScan } from './batch-runtime';
@@ -34,6 +35,8 @@ export interface OpenStationOptions extends Omit<StationEnvironmentOptions, 'bac
   wrapJournal?: (journal: UnitJournal) => UnitJournal;
   logger?: Logger;
   now?: () => Date;
+  /** Lists USB serial adapters (default: the OS's list); for tests of hot-plug discovery. */
+  listPorts?: () => Promise<PortInfo[]>;
 }
 
 export class StationOpenError extends Error {
@@ -170,6 +173,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
         ...(options.timeoutScale !== undefined && { timeoutScale: options.timeoutScale }),
       },
       ...(options.wrapJournal && { wrapJournal: options.wrapJournal }),
+      ...(options.listPorts && { listPorts: options.listPorts }),
       halt: (reason) => station.current?.halt(reason),
     });
     station.current = new Station({

@@ -36,6 +36,8 @@ export interface SlotsOptions {
   wrapJournal?: (journal: UnitJournal) => UnitJournal;
   /** The audit trail could not be written, or a unit ended in a way nobody can account for: stop everything. */
   halt: (reason: string) => void;
+  /** Lists USB serial adapters (default: the OS's list); tests plug in adapters of their own. */
+  listPorts?: () => Promise<PortInfo[]>;
 }
 
 interface Running {
@@ -111,6 +113,7 @@ export class Slots {
       usbFilters: usb,
       // Existence checks are cheap; listing USB devices is not.
       pollMs: usb.length > 0 ? 1000 : 250,
+      ...(this.options.listPorts && { lister: this.options.listPorts, pollMs: 100 }),
     });
     this.watcher.on('attached', (port) => this.attached(port));
     this.watcher.on('detached', (port) => this.detached(port));

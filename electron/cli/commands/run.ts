@@ -128,7 +128,9 @@ async function runCommand(options: RunOptions): Promise<void> {
       });
       if (!opened.ok) throw new CliError(`${opened.code}: ${opened.message}`);
     }
-    const input = process.stdin.isTTY ? undefined : createInterface({ input: process.stdin, crlfDelay: Infinity });
+    const input = process.stdin.isTTY
+      ? undefined
+      : createInterface({ input: process.stdin, crlfDelay: Infinity });
     if (input) void answerCommands(station, input, options.json === true);
     await untilStopSignal();
     printProgress('stopping: running units end their current step and are recorded as cancelled');

@@ -14,6 +14,7 @@ import {
   secretEnvVar,
   type SecretStatus,
 } from '../../secrets/index';
+import { promptHidden, readStdin } from '../hidden-input';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printProgress } from '../cli-output';
 
 /** API keys are a few hundred bytes; a megabyte on stdin is the wrong input. */
@@ -47,7 +48,7 @@ export function registerSecretCommands(program: Command): void {
       const store = new EnvFileSecretStore({ dir: options.secretsDir });
       const raw = process.stdin.isTTY
         ? await promptHidden(`value for ${name} (not echoed): `)
-        : await readStdin();
+        : await readStdin(MAX_SECRET_BYTES, 'a secret value');
       try {
         const normalised = normaliseSecretValue(name, raw);
         // Refused now, at the keyboard, rather than when a batch that needs the key fails to open.
@@ -117,55 +118,4 @@ function assertValueFits(name: string, value: string): void {
 
 function asCliError(error: unknown): unknown {
   return error instanceof SecretStoreError ? new CliError(error.message, EXIT_FAILURE) : error;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += buffer.length;
-    if (size > MAX_SECRET_BYTES)
-      throw new CliError(
-        `standard input is larger than ${MAX_SECRET_BYTES} bytes; not a secret value`,
-        EXIT_USAGE,
-      );
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Reads one line from the terminal with echo off (raw mode), so the key never shows on screen. */
-function promptHidden(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(prompt);
-  stdin.setRawMode(true);
-  stdin.setEncoding('utf8');
-  stdin.resume();
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const finish = () => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write('\n');
-    };
-    const onData = (chunk: string) => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
-          finish();
-          resolve(value);
-          return;
-        }
-        if (ch === '\u0003') {
-          finish();
-          reject(new CliError('cancelled; nothing stored', EXIT_FAILURE));
-          return;
-        }
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-        else value += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
 }

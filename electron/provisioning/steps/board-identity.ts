@@ -74,7 +74,7 @@ export async function recipeChecks(input: {
   if (!isFirmwareAllowed(recipe.allowedFirmware, hello.fw)) {
     throw fail(
       'FIRMWARE_NOT_ALLOWED',
-      `Firmware ${hello.fw} is not allowed by recipe "${recipe.name}": flash an allowed firmware, then press Retry.`,
+      `Firmware ${hello.fw} is not allowed by recipe "${recipe.name}": flash an allowed firmware, then retry.`,
       false,
     );
   }
@@ -87,7 +87,7 @@ export async function recipeChecks(input: {
   }
   const metadata = resolveMetadata(recipe, input.station, input.scan);
   if (!metadata.ok) {
-    throw fail('MISSING_SCAN_FIELD', `Cannot provision yet: ${metadata.message}, then press Retry.`, true);
+    throw fail('MISSING_SCAN_FIELD', `Cannot provision yet: ${metadata.message}, then retry.`, true);
   }
   return passed(
     { metadata: metadata.metadata },

@@ -75,7 +75,7 @@ export async function cloudKey(input: {
   if (!cloudPublicKey.equals(input.identity.cloudPublicKey)) {
     throw fail(
       'CLOUD_KEY_MISMATCH',
-      "This firmware was built for another cloud (its cloud public key differs from the backend's): flash the firmware built for this backend, then press Retry.",
+      "This firmware was built for another cloud (its cloud public key differs from the backend's): flash the firmware built for this backend, then retry.",
       false,
     );
   }

@@ -57,11 +57,11 @@ export async function communicationCheck(input: {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   if (input.signal?.aborted) {
-    throw fail('CANCELLED', 'Provisioning of this slot was cancelled; press Retry to run it again.', true);
+    throw fail('CANCELLED', 'Provisioning of this slot was cancelled: retry to run it again.', true);
   }
   throw fail(
     'COMMUNICATION_CHECK_FAILED',
-    `Device ${device.deviceId} did not reach the cloud within ${check.withinSeconds} s: check the antenna/network coverage at the station and press Retry.`,
+    `Device ${device.deviceId} did not reach the cloud within ${check.withinSeconds} s: check the antenna/network coverage at the station and retry.`,
     true,
   );
 }

@@ -94,7 +94,7 @@ export async function writeCredentials(input: {
   if (mismatched.length > 0) {
     throw fail(
       'READBACK_MISMATCH',
-      `The board did not keep what was written (${mismatched.join(', ')}): press Retry once; if it fails again set the board aside as faulty.`,
+      `The board did not keep what was written (${mismatched.join(', ')}): retry once; if it fails again set the board aside as faulty.`,
       true,
     );
   }
@@ -169,7 +169,7 @@ export async function verify(input: {
     if (matchedDay === undefined) {
       throw fail(
         'VERIFY_FAILED',
-        `The board's ${derived.interface} key differs from the cloud's derived key: press Retry once; if it fails again set the board aside.`,
+        `The board's ${derived.interface} key differs from the cloud's derived key: retry once; if it fails again set the board aside.`,
         true,
       );
     }

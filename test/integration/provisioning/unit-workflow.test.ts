@@ -253,7 +253,7 @@ describe('unit workflow against the sandbox', () => {
     expect(device.ok && device.value?.metadata).toEqual({ 'Serial Number': 'AB12345678' });
     expect(unscanned.result).toMatchObject({ outcome: 'failed', failedStep: 'recipe-checks' });
     expect(unscanned.result.error?.operatorMessage).toBe(
-      'Cannot provision yet: missing Serial Number: scan the label that carries it, then press Retry.',
+      'Cannot provision yet: missing Serial Number: scan the label that carries it, then retry.',
     );
     expect(unscanned.result.error?.retrySafe).toBe(true);
   });

@@ -39,7 +39,9 @@ function deniedCount(db: string, command: string): number {
   const handle = new Database(db, { readonly: true });
   try {
     return handle
-      .prepare("SELECT count(*) AS n FROM events WHERE kind = 'access.denied' AND json_extract(details, '$.command') = ?")
+      .prepare(
+        "SELECT count(*) AS n FROM events WHERE kind = 'access.denied' AND json_extract(details, '$.command') = ?",
+      )
       .pluck()
       .get(command) as number;
   } finally {
@@ -100,20 +102,27 @@ describe('access to every command, by role, checked in the core', () => {
       for (const name of COMMAND_NAMES) {
         await station.execute('session.logout', {});
         if (person.role) {
-          const login = await station.execute('session.login', { operatorId: person.operatorId, pin: person.pin });
+          const login = await station.execute('session.login', {
+            operatorId: person.operatorId,
+            pin: person.pin,
+          });
           expect(login.ok, JSON.stringify(login)).toBe(true);
         }
         const access = COMMANDS[name].access;
         const allowed =
           access === 'anyone' ||
-          (access === 'signed-in' ? person.role !== null : person.role !== null && access.includes(person.role));
+          (access === 'signed-in'
+            ? person.role !== null
+            : person.role !== null && access.includes(person.role));
         const before = deniedCount(db, name);
         let input = SAMPLE_INPUT[name];
         if (name === 'accounts.create') input = { ...(input as object), operatorId: `newcomer-${++created}` };
         const result = await station.execute(name, input);
         const who = `${person.role ?? 'nobody'} -> ${name}: ${JSON.stringify(result)}`;
         if (allowed) {
-          expect(result.ok === false && ['FORBIDDEN', 'NOT_LOGGED_IN'].includes(result.code), who).toBe(false);
+          expect(result.ok === false && ['FORBIDDEN', 'NOT_LOGGED_IN'].includes(result.code), who).toBe(
+            false,
+          );
           expect(deniedCount(db, name), who).toBe(before);
         } else {
           expect(result, who).toMatchObject({ ok: false, code: person.role ? 'FORBIDDEN' : 'NOT_LOGGED_IN' });
@@ -157,7 +166,10 @@ describe('access to every command, by role, checked in the core', () => {
 
   it('checks input against the contract before anything else, and knows no other commands', async () => {
     const { station } = await boardless();
-    expect(await station.executeUnchecked('slot.explode', {})).toMatchObject({ ok: false, code: 'UNKNOWN_COMMAND' });
+    expect(await station.executeUnchecked('slot.explode', {})).toMatchObject({
+      ok: false,
+      code: 'UNKNOWN_COMMAND',
+    });
     expect(await station.execute('slot.scan', { text: '' })).toEqual({
       ok: false,
       code: 'BAD_INPUT',

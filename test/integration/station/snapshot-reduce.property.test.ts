@@ -7,12 +7,7 @@
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  reduceAll,
-  type CommandName,
-  type Snapshot,
-  type StationEvent,
-} from '../../../electron/station-api';
+import { reduceAll, type CommandName, type Snapshot, type StationEvent } from '../../../electron/station-api';
 import { InProcessClient, writeScenarioConfig } from '../../support/station-client';
 import { tempDir } from '../../support/temp-dirs';
 
@@ -46,7 +41,10 @@ const command: fc.Arbitrary<[CommandName, unknown]> = fc.oneof(
       { name, recipeId, ...(target !== undefined && { targetQuantity: target }) },
     ]),
   fc
-    .tuple(fc.constantFrom('SN:PROP000001', 'SN:PROP000002', 'SN:PROP000003', 'junk'), fc.option(slot, { nil: undefined }))
+    .tuple(
+      fc.constantFrom('SN:PROP000001', 'SN:PROP000002', 'SN:PROP000003', 'junk'),
+      fc.option(slot, { nil: undefined }),
+    )
     .map(([text, s]): [CommandName, unknown] => ['slot.scan', { text, ...(s !== undefined && { slot: s }) }]),
   slot.map((s): [CommandName, unknown] => ['slot.start', { slot: s }]),
   slot.map((s): [CommandName, unknown] => ['slot.retry', { slot: s }]),
@@ -59,39 +57,43 @@ const command: fc.Arbitrary<[CommandName, unknown]> = fc.oneof(
 const roundTrip = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 describe('reduce(snapshot, events after it) equals the later snapshot', () => {
-  it('for random command sequences, from snapshots taken at random moments', { timeout: 240_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.tuple(command, fc.integer({ min: 0, max: 120 })), { minLength: 5, maxLength: 25 }),
-        fc.integer({ min: 0, max: 24 }),
-        async (steps, snapshotAt) => {
-          const station = client.stationForTest;
-          const events: StationEvent[] = [];
-          const unsubscribe = station.subscribe((event) => events.push(roundTrip(event)));
-          let early: Snapshot = roundTrip(station.snapshot());
-          let earlyIndex = 0;
-          try {
-            for (const [index, [[name, input], pauseMs]] of steps.entries()) {
-              if (index === Math.min(snapshotAt, steps.length - 1)) {
-                early = roundTrip(station.snapshot());
-                earlyIndex = events.length;
+  it(
+    'for random command sequences, from snapshots taken at random moments',
+    { timeout: 240_000 },
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(command, fc.integer({ min: 0, max: 120 })), { minLength: 5, maxLength: 25 }),
+          fc.integer({ min: 0, max: 24 }),
+          async (steps, snapshotAt) => {
+            const station = client.stationForTest;
+            const events: StationEvent[] = [];
+            const unsubscribe = station.subscribe((event) => events.push(roundTrip(event)));
+            let early: Snapshot = roundTrip(station.snapshot());
+            let earlyIndex = 0;
+            try {
+              for (const [index, [[name, input], pauseMs]] of steps.entries()) {
+                if (index === Math.min(snapshotAt, steps.length - 1)) {
+                  early = roundTrip(station.snapshot());
+                  earlyIndex = events.length;
+                }
+                const result = await station.execute(name, input);
+                expect(result.ok === true || typeof result.code === 'string').toBe(true);
+                await new Promise((resolve) => setTimeout(resolve, pauseMs));
               }
-              const result = await station.execute(name, input);
-              expect(result.ok === true || typeof result.code === 'string').toBe(true);
-              await new Promise((resolve) => setTimeout(resolve, pauseMs));
+              const late = roundTrip(station.snapshot());
+              const after = events.slice(earlyIndex).filter((e) => e.seq > early.seq && e.seq <= late.seq);
+              expect(after.map((e) => e.seq)).toEqual(after.map((_, i) => early.seq + 1 + i));
+              expect(reduceAll(early, after)).toEqual(late);
+            } finally {
+              unsubscribe();
             }
-            const late = roundTrip(station.snapshot());
-            const after = events.slice(earlyIndex).filter((e) => e.seq > early.seq && e.seq <= late.seq);
-            expect(after.map((e) => e.seq)).toEqual(after.map((_, i) => early.seq + 1 + i));
-            expect(reduceAll(early, after)).toEqual(late);
-          } finally {
-            unsubscribe();
-          }
-        },
-      ),
-      { numRuns: 12 },
-    );
-    // Let the last units end, so the station closes quickly.
-    await client.stationForTest.settled();
-  });
+          },
+        ),
+        { numRuns: 12 },
+      );
+      // Let the last units end, so the station closes quickly.
+      await client.stationForTest.settled();
+    },
+  );
 });

@@ -199,6 +199,28 @@ describe('consistency', () => {
     ]);
   });
 
+  it('named slots: a name once per slot, a USB slot name only on a filter pinned to one adapter', () => {
+    const config = production();
+    at(config, 'slots').discovery = {
+      ports: [
+        { name: 'left-1', path: '/dev/serial/by-path/a' },
+        { name: 'left-1', path: '/dev/serial/by-path/b' },
+        '/dev/serial/by-path/a',
+      ],
+      usb: [{ vendorId: '1915', productId: 'c00a', name: 'right-1' }],
+    };
+    expect(lines(config)).toEqual([
+      '$.slots.discovery.ports[1].name: repeats the slot name of $.slots.discovery.ports[0] (e.g. a name of its own for each slot)',
+      '$.slots.discovery.ports[2]: repeats $.slots.discovery.ports[0] (e.g. each port once)',
+      '$.slots.discovery.usb[0].name: names a slot but the filter has no serialNumber, so it may match several adapters (e.g. { "vendorId": "1915", "productId": "c00a", "serialNumber": "000683123456", "name": "left-1" })',
+    ]);
+    at(config, 'slots').discovery = {
+      ports: [{ name: 'left 1', path: '/dev/serial/by-path/a' }, '/dev/serial/by-path/b'],
+      usb: [{ vendorId: '1915', productId: 'c00a', serialNumber: '000683123456', name: 'right-1' }],
+    };
+    expect(lines(config)).toEqual([]);
+  });
+
   it('virtual boards must make boards some recipe accepts', () => {
     const config = sandbox();
     at(config, 'slots.virtualBoards').soc = 'rp2040';
