@@ -1,5 +1,5 @@
 /**
- * One open serial port to one board: the owner of that port (CONVENTIONS "own every port in one place"). A reader
+ * One open serial port to one board: the one owner of that port, so nothing else reads or writes it. A reader
  * is always attached, so board log lines and an unplug are seen the moment they happen, not at the next request.
  * Requests are stop-and-wait: one frame in flight, matched to its reply by id (PROTOCOL.md "Framing").
  */

@@ -33,7 +33,7 @@ export type UnitOutcome = (typeof UNIT_OUTCOMES)[number];
 export const unitOutcomeSchema = z.enum(UNIT_OUTCOMES);
 
 /**
- * What a slot is doing, as OPERATOR-SCREEN.md draws it. `queued` waits for a free channel when the station runs
+ * What a slot is doing, as the operator screen shows it (ARCHITECTURE.md "The station as a service"). `queued` waits for a free channel when the station runs
  * fewer units at once than it has slots; `board-present` is a board that may start now (or as soon as someone is
  * logged in and a batch is open).
  */

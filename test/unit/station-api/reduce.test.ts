@@ -1,4 +1,4 @@
-/** The contract's reducer and slot actions: slot states derived from events, as OPERATOR-SCREEN.md draws them. */
+/** The contract's reducer and slot actions: slot states derived from events, as the operator screen shows them. */
 import { describe, expect, it } from 'vitest';
 import {
   reduceAll,
