@@ -9,3 +9,4 @@ export * from './events';
 export * from './commands';
 export { reduce, reduceAll } from './reduce';
 export { slotActions, type SlotAction } from './slot-actions';
+export * from './bridge';

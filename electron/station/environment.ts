@@ -129,6 +129,9 @@ export async function startEnvironment(options: StationEnvironmentOptions): Prom
         count: simCount,
         soc: config.slots.virtualBoards?.soc ?? config.recipes[0]?.soc ?? 'nRF52840',
         stateDir: join(dataDir, 'boards'),
+        // Beside the boards' flash rather than in /tmp: a station killed outright leaves no stray folder, and the
+        // next start replaces the stale links.
+        ptyDir: join(dataDir, 'pty'),
         cloudPublicKey: Buffer.from(sandbox.cloudPublicKey, 'base64'),
         // A provisioned virtual board "comes online" the way a real one would send its first packet.
         comesOnline: async ({ deviceId, devicePrivateKey, cloudPublicKey }) => {
