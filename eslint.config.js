@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'coverage/', '**/*.generated.ts'] },
+  { ignores: ['node_modules/', '**/dist/', 'out/', 'coverage/', 'test-results/', '**/*.generated.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -37,7 +37,7 @@ export default tseslint.config(
           patterns: [
             {
               regex:
-                '^(\\.\\./)+(electron/)?(backend|sandbox|serial|provisioning|audit|secrets|logging|station|station-api|people|web-host|station-config|virtual-board)/(?!index$).+',
+                '^(\\.\\./)+(electron/)?(backend|sandbox|serial|provisioning|audit|secrets|logging|station|station-api|people|web-host|renderer-files|station-config|virtual-board)/(?!index$).+',
               message: 'Import the capability folder (its index.ts), not a file inside it.',
             },
           ],
@@ -55,7 +55,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(?!zod$|\\./).+',
-              message: 'The station API contract imports zod and its own files only (the renderer bundles it).',
+              message:
+                'The station API contract imports zod and its own files only (the renderer bundles it).',
             },
           ],
         },
@@ -64,7 +65,25 @@ export default tseslint.config(
   },
   {
     // The renderer knows the station only through the contract: no Node, no station internals.
-    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    files: ['renderer/src/**/*.ts', 'renderer/src/**/*.tsx'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        WebSocket: 'readonly',
+        fetch: 'readonly',
+        localStorage: 'readonly',
+        AudioContext: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLInputElement: 'readonly',
+        HTMLTextAreaElement: 'readonly',
+        HTMLDialogElement: 'readonly',
+        KeyboardEvent: 'readonly',
+        Event: 'readonly',
+        EventTarget: 'readonly',
+        URLSearchParams: 'readonly',
+      },
+    },
     rules: {
       'no-restricted-imports': [
         'error',
@@ -72,7 +91,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(\\.\\./)+(electron/(?!station-api(/index)?$)|firmware-protocol|station-config)',
-              message: 'The renderer imports the station API contract (electron/station-api) and nothing else of the station.',
+              message:
+                'The renderer imports the station API contract (electron/station-api) and nothing else of the station.',
             },
             { regex: '^node:', message: 'The renderer runs in a browser: no Node modules.' },
           ],

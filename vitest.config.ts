@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
+    // The browser tests serve the built operator app.
+    globalSetup: ['test/support/renderer-build.ts'],
   },
 });

@@ -65,7 +65,7 @@ export class BoardSession {
     const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(reply)').join(', ');
     throw new SerialLinkError(
       'BAD_REPLY',
-      `Board on ${this.link.path} sent a malformed ${command} reply (bad ${where}): the firmware does not follow the station protocol; report it to the firmware team.`,
+      `The board sent a malformed ${command} reply (bad ${where}): the firmware does not follow the station protocol; report it to the firmware team.`,
       { port: this.link.path, command, retrySafe: true },
     );
   }
@@ -96,7 +96,7 @@ export class BoardSession {
   private mismatch(boardVersions: string): SerialLinkError {
     return new SerialLinkError(
       'PROTOCOL_MISMATCH',
-      `Board on ${this.link.path} speaks station protocol version ${boardVersions}, but this station speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}: flash a firmware the recipe allows, or update the station.`,
+      `The board speaks station protocol version ${boardVersions}, but this station speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}: flash a firmware the recipe allows, or update the station.`,
       { port: this.link.path, command: 'HELLO', retrySafe: false },
     );
   }
@@ -209,7 +209,7 @@ export class BoardSession {
         reject(
           new SerialLinkError(
             'TIMEOUT',
-            `Board on ${this.link.path} did not boot within ${timeoutMs} ms after REBOOT: power-cycle it and retry.`,
+            `The board did not boot within ${timeoutMs} ms after REBOOT: power-cycle it and retry.`,
             { port: this.link.path, command: 'REBOOT', retrySafe: true },
           ),
         );

@@ -68,18 +68,20 @@ const BOARD_ERROR_ACTIONS: Record<BoardErrorCode, string> = {
   BUSY: 'the board stayed busy: wait a moment and retry',
 };
 
+/**
+ * The operator text for a board's ERR reply: what it refused and what to do. The port is not in it (the slot
+ * shows where the board is, the record keeps the port); the protocol's meaning of the code is for engineers.
+ */
 export function boardErrorMessage(
-  port: string,
   command: CommandName,
   code: string,
   fields: Record<string, string>,
 ): string {
-  const meaning =
-    (BOARD_ERROR_CODES as Record<string, string>)[code] ?? `The board answered with error ${code}.`;
-  const action = (BOARD_ERROR_ACTIONS as Record<string, string>)[code] ?? 'report this to engineering';
+  const known = Object.hasOwn(BOARD_ERROR_CODES, code);
+  const action = known ? BOARD_ERROR_ACTIONS[code as BoardErrorCode] : 'report this to engineering';
   const detail = Object.entries(fields)
     .filter(([key]) => key === 'field' || key === 'deviceId' || key === 'supported')
     .map(([key, value]) => `${key} ${value}`)
     .join(', ');
-  return `Board on ${port} refused ${command} (${code}${detail ? `: ${detail}` : ''}). ${meaning} Next: ${action}.`;
+  return `The board refused ${command} (${code}${detail ? `: ${detail}` : ''}): ${action}.`;
 }

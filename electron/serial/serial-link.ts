@@ -250,13 +250,13 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
               garbledSeen
                 ? this.fail(
                     'GARBLED',
-                    `Board on ${this.path} answered ${command} with garbled data ${sends} times: check the cable, the baud rate (${this.options.baudRate}) and that nothing else writes to the port, then retry.`,
+                    `The board answered ${command} with garbled data ${sends} times: check the cable, the baud rate (${this.options.baudRate}) and that nothing else writes to the port, then retry.`,
                     command,
                     policy.retransmit,
                   )
                 : this.fail(
                     'TIMEOUT',
-                    `Board on ${this.path} did not answer ${command} within ${timeoutMs} ms (${sends} ${sends === 1 ? 'try' : 'tries'}): reseat the cable, check the board is powered and running station-protocol firmware, then retry.`,
+                    `The board did not answer ${command} within ${timeoutMs} ms (${sends} ${sends === 1 ? 'try' : 'tries'}): reseat the cable, check the board is powered and running station-protocol firmware, then retry.`,
                     command,
                     policy.retransmit,
                   ),
@@ -294,20 +294,16 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
           }
           finish(() =>
             reject(
-              new SerialLinkError(
-                'BOARD_ERROR',
-                boardErrorMessage(this.path, command, arrival.code, arrival.fields),
-                {
-                  port: this.path,
-                  command,
-                  boardCode: arrival.code,
-                  boardFields: arrival.fields,
-                  retrySafe:
-                    arrival.code !== 'STORAGE' &&
-                    arrival.code !== 'ALREADY_PROVISIONED' &&
-                    arrival.code !== 'LOCKED',
-                },
-              ),
+              new SerialLinkError('BOARD_ERROR', boardErrorMessage(command, arrival.code, arrival.fields), {
+                port: this.path,
+                command,
+                boardCode: arrival.code,
+                boardFields: arrival.fields,
+                retrySafe:
+                  arrival.code !== 'STORAGE' &&
+                  arrival.code !== 'ALREADY_PROVISIONED' &&
+                  arrival.code !== 'LOCKED',
+              }),
             ),
           );
         },
@@ -388,7 +384,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     const reason = disconnected
       ? new SerialLinkError(
           'DISCONNECTED',
-          `Board on ${this.path} was disconnected: plug it back in (check the cable) and retry.`,
+          `The board was disconnected: plug it back in (check the cable) and retry.`,
           { port: this.path, retrySafe: true },
         )
       : new SerialLinkError('LINK_CLOSED', `The station closed ${this.path}.`, {
@@ -403,7 +399,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
         new SerialLinkError(
           reason.code,
           disconnected
-            ? `Board on ${this.path} was disconnected during ${inFlight.command}: plug it back in and retry; the station will check what the board kept.`
+            ? `The board was disconnected during ${inFlight.command}: plug it back in and retry; the station will check what the board kept.`
             : `The station closed ${this.path} during ${inFlight.command}.`,
           { port: this.path, command: inFlight.command, retrySafe: true },
         ),

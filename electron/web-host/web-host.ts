@@ -16,7 +16,8 @@ import { z } from 'zod';
 import type { StationHandle } from '../station';
 import { EventClient, resumePoint } from './event-stream';
 import { Guard, TOKEN_COOKIE } from './guards';
-import { placeholderPage, RendererFiles } from './static-files';
+import { RendererFiles } from '../renderer-files';
+import { placeholderPage } from './placeholder-page';
 
 export interface WebHostOptions {
   station: StationHandle;

@@ -72,6 +72,11 @@ export class ServedClient extends ClientState implements ScenarioClient {
     return this.stderr;
   }
 
+  /** What `station serve` prints for the operator's browser: the page, with the run's token. */
+  get pageUrl(): string {
+    return `${this.origin}/?token=${this.token}`;
+  }
+
   private async start(): Promise<void> {
     const env: NodeJS.ProcessEnv = { ...process.env, STATION_WEB_TOKEN: this.token, ...this.extraEnv };
     delete env.STATION_CONFIG;

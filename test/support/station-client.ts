@@ -106,7 +106,7 @@ export abstract class ClientState {
  * A scenario station's config: the sandbox with four virtual boards, plus a second recipe whose units wait for a
  * scanned serial number (so both continuous on-plug mode and scanning can be shown on one station).
  */
-export function writeScenarioConfig(dir: string): string {
+export function writeScenarioConfig(dir: string, virtualBoards = 4): string {
   const config = JSON.parse(readFileSync('station-config/sandbox.json', 'utf8')) as {
     $schema?: string;
     station: Record<string, unknown>;
@@ -115,6 +115,8 @@ export function writeScenarioConfig(dir: string): string {
   delete config.$schema;
   config.station.id = 'scenario-station';
   config.station.dataDir = join(dir, 'data');
+  (config as unknown as { slots: { virtualBoards: { count: number } } }).slots.virtualBoards.count =
+    virtualBoards;
   const labelled = structuredClone(config.recipes[0]!);
   labelled.id = 'sandbox-sensor-labelled';
   labelled.name = 'Sandbox sensor (labelled)';

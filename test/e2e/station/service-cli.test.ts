@@ -29,7 +29,8 @@ function spawnStation(args: string[]) {
   const until = async (what: string, test: () => boolean, timeoutMs = 30_000) => {
     const start = Date.now();
     while (!test()) {
-      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}; stderr:\n${stderr}`);
+      if (Date.now() - start > timeoutMs)
+        throw new Error(`timed out waiting for ${what}; stderr:\n${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   };
@@ -44,93 +45,108 @@ function spawnStation(args: string[]) {
 }
 
 describe('the station service from a terminal', () => {
-  it('Ctrl-C during provision: the units in progress finish their step and are recorded as cancelled', { timeout: 60_000 }, async () => {
-    const dir = tempDir('station-ctrl-c-');
-    const run = spawnStation([
-      'provision',
-      '--sim',
-      '2',
-      '--batch',
-      'ctrl-c',
-      '--operator',
-      'alice',
-      '--data',
-      dir,
-      '--json',
-      '--sim-fault',
-      'delay-reply@VERIFY=1500',
-    ]);
-    try {
-      await run.until('both units verifying', () => (run.stderr().match(/verify started/g) ?? []).length === 2);
-      // What a terminal does on Ctrl-C: SIGINT to every process of the foreground group, socat included.
-      process.kill(-run.child.pid!, 'SIGINT');
-      const code = await run.exited;
-      expect(code, run.stderr()).toBe(1);
-      const summary = JSON.parse(run.stdout()) as {
-        passed: number;
-        failed: number;
-        cancelled: number;
-        notStarted: number;
-        units: Array<{ outcome: string; errorCode?: string }>;
-      };
-      expect(summary).toMatchObject({ passed: 0, failed: 0, cancelled: 2, notStarted: 0 });
-      expect(summary.units.map((u) => [u.outcome, u.errorCode])).toEqual([
-        ['cancelled', 'CANCELLED'],
-        ['cancelled', 'CANCELLED'],
+  it(
+    'Ctrl-C during provision: the units in progress finish their step and are recorded as cancelled',
+    { timeout: 60_000 },
+    async () => {
+      const dir = tempDir('station-ctrl-c-');
+      const run = spawnStation([
+        'provision',
+        '--sim',
+        '2',
+        '--batch',
+        'ctrl-c',
+        '--operator',
+        'alice',
+        '--data',
+        dir,
+        '--json',
+        '--sim-fault',
+        'delay-reply@VERIFY=1500',
       ]);
-      expect(run.stderr()).toContain('interrupted: finishing the steps in progress, then stopping');
-      expect(run.stderr()).toContain('slot-1 verify passed');
-      expect(run.stderr()).not.toContain('SERIAL_DISCONNECTED');
-      expect(run.stderr().trim().split('\n').at(-1)).toBe('station: interrupted: 2 units cancelled, 0 not started');
-      const db = new Database(join(dir, 'station.sqlite'), { readonly: true });
       try {
-        expect(db.prepare('SELECT state FROM units').pluck().all()).toEqual(['cancelled', 'cancelled']);
-        expect(db.prepare("SELECT state FROM batches WHERE name = 'ctrl-c'").pluck().get()).toBe('closed');
+        await run.until(
+          'both units verifying',
+          () => (run.stderr().match(/verify started/g) ?? []).length === 2,
+        );
+        // What a terminal does on Ctrl-C: SIGINT to every process of the foreground group, socat included.
+        process.kill(-run.child.pid!, 'SIGINT');
+        const code = await run.exited;
+        expect(code, run.stderr()).toBe(1);
+        const summary = JSON.parse(run.stdout()) as {
+          passed: number;
+          failed: number;
+          cancelled: number;
+          notStarted: number;
+          units: Array<{ outcome: string; errorCode?: string }>;
+        };
+        expect(summary).toMatchObject({ passed: 0, failed: 0, cancelled: 2, notStarted: 0 });
+        expect(summary.units.map((u) => [u.outcome, u.errorCode])).toEqual([
+          ['cancelled', 'CANCELLED'],
+          ['cancelled', 'CANCELLED'],
+        ]);
+        expect(run.stderr()).toContain('interrupted: finishing the steps in progress, then stopping');
+        expect(run.stderr()).toContain('slot-1 verify passed');
+        expect(run.stderr()).not.toContain('SERIAL_DISCONNECTED');
+        expect(run.stderr().trim().split('\n').at(-1)).toBe(
+          'station: interrupted: 2 units cancelled, 0 not started',
+        );
+        const db = new Database(join(dir, 'station.sqlite'), { readonly: true });
+        try {
+          expect(db.prepare('SELECT state FROM units').pluck().all()).toEqual(['cancelled', 'cancelled']);
+          expect(db.prepare("SELECT state FROM batches WHERE name = 'ctrl-c'").pluck().get()).toBe('closed');
+        } finally {
+          db.close();
+        }
+        expect(verifyAuditChain(join(dir, 'station.sqlite')).ok).toBe(true);
       } finally {
-        db.close();
+        run.cleanup();
       }
-      expect(verifyAuditChain(join(dir, 'station.sqlite')).ok).toBe(true);
-    } finally {
-      run.cleanup();
-    }
-  });
+    },
+  );
 
-  it('station run: events as JSON lines, commands in on stdin, stops cleanly on SIGTERM', { timeout: 60_000 }, async () => {
-    const dir = tempDir('station-run-');
-    const run = spawnStation(['run', '--json', '--sim', '1', '--data', dir]);
-    try {
-      const events = () =>
-        run
+  it(
+    'station run: events as JSON lines, commands in on stdin, stops cleanly on SIGTERM',
+    { timeout: 60_000 },
+    async () => {
+      const dir = tempDir('station-run-');
+      const run = spawnStation(['run', '--json', '--sim', '1', '--data', dir]);
+      try {
+        const events = () =>
+          run
+            .stdout()
+            .split('\n')
+            .filter((line) => line.startsWith('{"seq"'))
+            .map((line) => JSON.parse(line) as StationEvent);
+        await run.until('the slot', () => events().some((e) => e.kind === 'port.added'));
+        run.child.stdin.write(
+          JSON.stringify({ command: 'session.login', input: { operatorId: 'operator', pin: '1111' } }) + '\n',
+        );
+        run.child.stdin.write(JSON.stringify({ command: 'batch.open', input: { name: 'run-1' } }) + '\n');
+        run.child.stdin.write('not json\n');
+        await run.until('a unit to pass', () =>
+          events().some((e) => e.kind === 'unit.finished' && e.outcome === 'passed'),
+        );
+        const results = run
           .stdout()
           .split('\n')
-          .filter((line) => line.startsWith('{"seq"'))
-          .map((line) => JSON.parse(line) as StationEvent);
-      await run.until('the slot', () => events().some((e) => e.kind === 'port.added'));
-      run.child.stdin.write(JSON.stringify({ command: 'session.login', input: { operatorId: 'operator', pin: '1111' } }) + '\n');
-      run.child.stdin.write(JSON.stringify({ command: 'batch.open', input: { name: 'run-1' } }) + '\n');
-      run.child.stdin.write('not json\n');
-      await run.until('a unit to pass', () =>
-        events().some((e) => e.kind === 'unit.finished' && e.outcome === 'passed'),
-      );
-      const results = run
-        .stdout()
-        .split('\n')
-        .filter((line) => line.startsWith('{"command"') || line.startsWith('{"result"'))
-        .map((line) => JSON.parse(line) as { command?: string; result: { ok: boolean; code?: string } });
-      expect(results.map((r) => [r.command ?? null, r.result.ok, r.result.code ?? null])).toEqual([
-        ['session.login', true, null],
-        ['batch.open', true, null],
-        [null, false, 'BAD_REQUEST'],
-      ]);
-      const seqs = events().map((e) => e.seq);
-      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-      process.kill(run.child.pid!, 'SIGTERM');
-      expect(await run.exited).toBe(0);
-      expect(events().at(-1)).toMatchObject({ kind: 'station.stopped', reason: 'the station was stopped' });
-    } finally {
-      run.cleanup();
-    }
-  });
+          .filter((line) => line.startsWith('{"command"') || line.startsWith('{"result"'))
+          .map((line) => JSON.parse(line) as { command?: string; result: { ok: boolean; code?: string } });
+        expect(results.map((r) => [r.command ?? null, r.result.ok, r.result.code ?? null])).toEqual([
+          ['session.login', true, null],
+          ['batch.open', true, null],
+          [null, false, 'BAD_REQUEST'],
+        ]);
+        const seqs = events().map((e) => e.seq);
+        expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+        process.kill(run.child.pid!, 'SIGTERM');
+        expect(await run.exited).toBe(0);
+        expect(events().at(-1)).toMatchObject({ kind: 'station.stopped', reason: 'the station was stopped' });
+      } finally {
+        run.cleanup();
+      }
+    },
+  );
 
   it('station accounts init creates the first admin from a PIN on stdin, once', async () => {
     const dir = tempDir('station-accounts-');
@@ -145,7 +161,9 @@ describe('the station service from a terminal', () => {
     expect(again.stderr.trim()).toBe(
       'station: ALREADY_INITIALISED: The station already has accounts: an administrator can create more.',
     );
-    const weak = await runStation(['accounts', 'init', '--data', tempDir('station-accounts-')], { input: '12\n' });
+    const weak = await runStation(['accounts', 'init', '--data', tempDir('station-accounts-')], {
+      input: '12\n',
+    });
     expect(weak.code).toBe(1);
     expect(weak.stderr).toMatch(/^station: BAD_INPUT: /);
   });

@@ -62,49 +62,60 @@ describe('the web host in front of a real station', () => {
     expect(new URL(host.url).hostname).toBe('127.0.0.1');
   });
 
-  it('provisions through the API, and no secret of the run reaches the stream or a snapshot', { timeout: 60_000 }, async () => {
-    expect(await command('session.login', { operatorId: 'operator', pin: '1111' })).toMatchObject({ ok: true });
-    expect(await command('batch.open', { name: 'web-secrets' })).toMatchObject({ ok: true });
-    await socket.waitFor(
-      (messages) =>
-        messages.filter((m) => m.type === 'event' && m.event.kind === 'unit.finished').length >= 2,
-      40_000,
-    );
-    const snapshot = ((await command('station.status', {})) as { snapshot: Snapshot }).snapshot;
-    expect(snapshot.slots.map((s) => s.state)).toEqual(['passed', 'passed']);
-
-    const secrets = [host.token, station.environment.sandbox!.apiKey];
-    for (const port of station.environment.ports) {
-      const credentials = port.virtual!.board.flash.credentials!;
-      for (const value of [credentials.networkKey, credentials.derivedKey, credentials.mqttToken]) {
-        if (typeof value === 'string' && value.length > 0) {
-          secrets.push(value, Buffer.from(value, 'base64').toString('hex'));
-        }
-      }
-      secrets.push(port.virtual!.board.flash.identity.devicePrivateKey);
-    }
-    expect(secrets.length).toBeGreaterThan(6);
-    const seen = JSON.stringify({ messages: socket.messages, snapshot });
-    for (const secret of secrets) expect(seen.includes(secret), `secret ${secret.slice(0, 6)}…`).toBe(false);
-  });
-
-  it('for every command, 500 random bodies never give a 500, and the station keeps answering', { timeout: 240_000 }, async () => {
-    await command('session.login', { operatorId: 'admin', pin: '4444' });
-    const statuses = new Map<number, number>();
-    for (const name of COMMAND_NAMES) {
-      await fc.assert(
-        fc.asyncProperty(requestFor(name), async ({ body, type }) => {
-          const answer = await client.post(body, { 'content-type': type });
-          statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-          expect([200, 400, 415], answer.text).toContain(answer.status);
-          const parsed = JSON.parse(answer.text) as { ok: unknown; code?: unknown };
-          expect(typeof parsed.ok).toBe('boolean');
-        }),
-        { numRuns: 500 },
+  it(
+    'provisions through the API, and no secret of the run reaches the stream or a snapshot',
+    { timeout: 60_000 },
+    async () => {
+      expect(await command('session.login', { operatorId: 'operator', pin: '1111' })).toMatchObject({
+        ok: true,
+      });
+      expect(await command('batch.open', { name: 'web-secrets' })).toMatchObject({ ok: true });
+      await socket.waitFor(
+        (messages) =>
+          messages.filter((m) => m.type === 'event' && m.event.kind === 'unit.finished').length >= 2,
+        40_000,
       );
-    }
-    expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(COMMAND_NAMES.length * 500);
-    const status = await command('station.status', {});
-    expect(status).toMatchObject({ ok: true, snapshot: { stopped: null } });
-  });
+      const snapshot = ((await command('station.status', {})) as { snapshot: Snapshot }).snapshot;
+      expect(snapshot.slots.map((s) => s.state)).toEqual(['passed', 'passed']);
+
+      const secrets = [host.token, station.environment.sandbox!.apiKey];
+      for (const port of station.environment.ports) {
+        const credentials = port.virtual!.board.flash.credentials!;
+        for (const value of [credentials.networkKey, credentials.derivedKey, credentials.mqttToken]) {
+          if (typeof value === 'string' && value.length > 0) {
+            secrets.push(value, Buffer.from(value, 'base64').toString('hex'));
+          }
+        }
+        secrets.push(port.virtual!.board.flash.identity.devicePrivateKey);
+      }
+      expect(secrets.length).toBeGreaterThan(6);
+      const seen = JSON.stringify({ messages: socket.messages, snapshot });
+      for (const secret of secrets)
+        expect(seen.includes(secret), `secret ${secret.slice(0, 6)}…`).toBe(false);
+    },
+  );
+
+  it(
+    'for every command, 500 random bodies never give a 500, and the station keeps answering',
+    { timeout: 240_000 },
+    async () => {
+      await command('session.login', { operatorId: 'admin', pin: '4444' });
+      const statuses = new Map<number, number>();
+      for (const name of COMMAND_NAMES) {
+        await fc.assert(
+          fc.asyncProperty(requestFor(name), async ({ body, type }) => {
+            const answer = await client.post(body, { 'content-type': type });
+            statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+            expect([200, 400, 415], answer.text).toContain(answer.status);
+            const parsed = JSON.parse(answer.text) as { ok: unknown; code?: unknown };
+            expect(typeof parsed.ok).toBe('boolean');
+          }),
+          { numRuns: 500 },
+        );
+      }
+      expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(COMMAND_NAMES.length * 500);
+      const status = await command('station.status', {});
+      expect(status).toMatchObject({ ok: true, snapshot: { stopped: null } });
+    },
+  );
 });

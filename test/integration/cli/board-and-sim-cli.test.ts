@@ -137,7 +137,7 @@ describe('station board identify: one-line reasons and non-zero exits', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(
-      /^station: SERIAL_TIMEOUT: Board on .* did not answer HELLO within 200 ms \(3 tries\)/,
+      /^station: SERIAL_TIMEOUT: The board did not answer HELLO within 200 ms \(3 tries\)/,
     );
   });
 
@@ -146,7 +146,7 @@ describe('station board identify: one-line reasons and non-zero exits', () => {
     const result = await runStation(['board', 'identify', '--port', boards[0]!.path]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(
-      `station: SERIAL_PROTOCOL_MISMATCH: Board on ${boards[0]!.path} speaks station protocol version 99, but this station speaks 1: flash a firmware the recipe allows, or update the station.`,
+      `station: SERIAL_PROTOCOL_MISMATCH: The board speaks station protocol version 99, but this station speaks 1: flash a firmware the recipe allows, or update the station.`,
     );
   });
 
@@ -162,7 +162,7 @@ describe('station board identify: one-line reasons and non-zero exits', () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /^station: SERIAL_GARBLED: Board on .* answered HELLO with garbled data 3 times/,
+      /^station: SERIAL_GARBLED: The board answered HELLO with garbled data 3 times/,
     );
   });
 

@@ -1,12 +1,11 @@
 /**
- * The operator app's files, or a placeholder page while it is not built. Requests arrive with the token checked
- * already; what is left is keeping them inside the folder: raw (undecoded) URL paths are split before decoding, so
- * an encoded "/" or ".." can never become a separator, and the resolved real path must still lie in the folder (a
- * symlink pointing out of it is refused too).
+ * The built operator app (renderer/dist), served by every host that shows it: the loopback web host and Electron's
+ * app:// protocol. Requests arrive checked by their host; what is left is keeping them inside the folder: raw
+ * (undecoded) URL paths are split before decoding, so an encoded "/" or ".." can never become a separator, and the
+ * resolved real path must still lie in the folder (a symlink pointing out of it is refused too).
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, sep } from 'node:path';
-import { COMMAND_NAMES } from '../station-api';
 
 export interface StaticFile {
   body: Buffer;
@@ -98,31 +97,5 @@ function safeSegments(rawPath: string): string[] | null {
   return segments;
 }
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** What `/` shows before the renderer is built: enough to use the API by hand. */
-export function placeholderPage(stationName: string): string {
-  const name = escapeHtml(stationName);
-  const commands = COMMAND_NAMES.map((command) => `<li><code>${escapeHtml(command)}</code></li>`).join('');
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>${name}: provisioning station</title></head>
-<body>
-<h1>${name}</h1>
-<p>The operator app is not built yet, so there is nothing to show here. The station API is running:</p>
-<ul>
-<li><code>POST /api/command</code> with <code>Content-Type: application/json</code> and a body
-<code>{"command": "station.status", "input": {}}</code>; the answer is <code>{"ok": true, ...}</code> or
-<code>{"ok": false, "code": "...", "message": "..."}</code>.</li>
-<li><code>GET /api/events</code> as a WebSocket: a <code>{"type": "snapshot"}</code> message, then one
-<code>{"type": "event"}</code> message per station event. Reconnect with <code>?after=SEQ&amp;run=RUNID</code> to
-receive only what you missed.</li>
-</ul>
-<p>Every request needs the token: this browser holds it as a cookie; other clients send
-<code>Authorization: Bearer TOKEN</code>.</p>
-<p>Commands:</p>
-<ul>${commands}</ul>
-</body>
-</html>
-`;
-}
+/** For the placeholder pages hosts show while there is no build. */
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,0 +1,68 @@
+/**
+ * Debian's Chromium driven by playwright-core (never a downloaded browser), at the operator screen's size, with a
+ * screenshot helper: every browser test saves what it saw under test-results/ui/ for a person to look at.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SHOTS = join('test-results', 'ui');
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+}
+
+export async function openPage(
+  browser: Browser,
+  url: string,
+  size = { width: 1920, height: 1080 },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: size });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  (page as Page & { problems: string[] }).problems = problems;
+  await page.goto(url);
+  return page;
+}
+
+/** Errors the page logged (a CSP refusal, an exception); a screen that logs them is broken. */
+export function pageProblems(page: Page): string[] {
+  return (page as Page & { problems?: string[] }).problems ?? [];
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** Logs in through the keypad, as a gloved operator would: the id typed, the PIN on the big keys. */
+export async function logInWithKeypad(page: Page, operatorId: string, pin: string): Promise<void> {
+  await page.getByLabel('Operator id').fill(operatorId);
+  for (const digit of pin) await page.getByRole('button', { name: digit, exact: true }).click();
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByTestId('logged-in').waitFor();
+}
+
+/** A keyboard-wedge scanner: the label typed fast, ended with Enter. */
+export async function scan(page: Page, text: string): Promise<void> {
+  await page.keyboard.type(text, { delay: 4 });
+  await page.keyboard.press('Enter');
+}
+
+export function slot(page: Page, name: string) {
+  return page.locator(`[data-slot="${name}"]`);
+}
+
+export async function waitSlotState(
+  page: Page,
+  name: string,
+  state: string,
+  timeout = 30_000,
+): Promise<void> {
+  await page.locator(`[data-slot="${name}"][data-state="${state}"]`).waitFor({ timeout });
+}
