@@ -91,6 +91,9 @@ export const SOC_MCU_ID_HEX_LENGTH: Record<string, number> = {
   rp2350: 16,
 };
 
+/** The SoC names the Infuse cloud knows, in one list (config schema, sandbox, virtual boards). */
+export const KNOWN_SOCS = Object.keys(SOC_MCU_ID_HEX_LENGTH) as [string, ...string[]];
+
 /** Fields a WRITE may stage. Secret ones are never echoed, logged or stored by the station. */
 export const WRITABLE_FIELDS = [
   'deviceId',

@@ -10,14 +10,13 @@ import {
   DEFAULT_BAUD_RATE,
   KEY_INTERFACES,
   MAX_NETWORK_ID,
-  SOC_MCU_ID_HEX_LENGTH,
+  KNOWN_SOCS,
 } from '../firmware-protocol/index';
 import { validRange } from 'semver';
 
 export const CONFIG_VERSION = 1;
 
-/** SoC names as the Infuse cloud knows them (infuse-facts "Identity"). */
-export const KNOWN_SOCS = Object.keys(SOC_MCU_ID_HEX_LENGTH) as [string, ...string[]];
+export { KNOWN_SOCS };
 
 /**
  * Secrets a config may reference by name. The config never holds a value: the station reads it from its secret
@@ -133,7 +132,9 @@ const callBudget = {
   concurrency: doc(z.number().int().min(1).max(32), 'Most backend requests in flight at once.', 4).default(4),
 };
 
+/** How the API key travels; the backend client implements each (electron/backend/infuse-client.ts). */
 export const AUTH_MODES = ['x-api-key-bearer', 'authorization-bearer', 'authorization-apikey'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export const backendSection = doc(
   z.discriminatedUnion('mode', [

@@ -58,12 +58,9 @@ export interface MqttToken {
   expiresAt: Date;
 }
 
-export type AuthMode = 'x-api-key-bearer' | 'authorization-bearer' | 'authorization-apikey';
-export const AUTH_MODES: readonly AuthMode[] = [
-  'x-api-key-bearer',
-  'authorization-bearer',
-  'authorization-apikey',
-];
+// The config's list, one definition: what the config accepts is exactly what the client can send.
+export { AUTH_MODES, type AuthMode } from '../../station-config';
+import type { AuthMode } from '../../station-config';
 
 export interface Page {
   limit?: number;

@@ -7,7 +7,7 @@ import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
-  SOC_MCU_ID_HEX_LENGTH,
+  KNOWN_SOCS,
   KEY_INTERFACES,
   UNPROVISIONED_DEVICE_ID,
   deriveInterfaceKey,
@@ -71,8 +71,7 @@ export interface SandboxHandle extends SandboxSeed {
   close(): Promise<void>;
 }
 
-/** The SoC names the cloud knows (infuse-facts "Identity"). */
-export const KNOWN_SOCS: readonly string[] = Object.keys(SOC_MCU_ID_HEX_LENGTH);
+export { KNOWN_SOCS };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MCU_ID = /^(?:[0-9a-f]{16}|[0-9a-f]{24})$/;

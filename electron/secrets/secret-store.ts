@@ -73,3 +73,22 @@ export function normaliseSecretValue(name: string, value: string): string {
 export function secretEnvVar(name: string): string {
   return `STATION_SECRET_${name.toUpperCase().replace(/-/g, '_')}`;
 }
+
+/**
+ * The fingerprints of the named secrets as the store holds them (null when missing or unusable): what the audit
+ * trail and `config effective` record beside the config, never the values.
+ */
+export async function secretFingerprints(
+  store: SecretStore,
+  names: readonly string[],
+): Promise<Record<string, string | null>> {
+  const fingerprints: Record<string, string | null> = {};
+  for (const name of names) {
+    try {
+      fingerprints[name] = (await store.get(name))?.fingerprint ?? null;
+    } catch {
+      fingerprints[name] = null;
+    }
+  }
+  return fingerprints;
+}

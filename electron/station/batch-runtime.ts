@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditStore } from '../audit';
 import { BackendError, type InfuseClient } from '../backend';
 import { openBatchContext, ProvisioningError, type BatchContext } from '../provisioning';
-import { decodeNetworkKeySecret, type SecretStore } from '../secrets';
+import { decodeNetworkKeySecret, secretFingerprints, type SecretStore } from '../secrets';
 import type { BatchCounts, CommandFailure, Snapshot } from '../station-api';
 import { effectiveConfig, secretReferences, type Recipe, type StationConfig } from '../../station-config';
 import type { EventBus } from './event-bus';

@@ -48,9 +48,26 @@ export async function logInWithKeypad(page: Page, operatorId: string, pin: strin
   await page.getByTestId('logged-in').waitFor();
 }
 
-/** A keyboard-wedge scanner: the label typed fast, ended with Enter. */
+/**
+ * A keyboard-wedge scanner: the label as one burst of key events ended with Enter, delivered where the page has
+ * focus. Dispatched inside the page in one go: a real scanner's keystrokes carry the time the hardware sent them,
+ * while keystrokes sent one by one over the DevTools protocol (or timers in a busy page) arrive as slowly as this
+ * machine happens to be.
+ */
 export async function scan(page: Page, text: string): Promise<void> {
-  await page.keyboard.type(text, { delay: 4 });
+  await page.evaluate(
+    `((text) => {
+      const target = document.activeElement ?? document.body;
+      for (const key of [...text, 'Enter']) {
+        target.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, composed: true }));
+      }
+    })(${JSON.stringify(text)})`,
+  );
+}
+
+/** The same scanner typing for real (trusted keystrokes, into whatever field has focus). */
+export async function scanWithKeyboard(page: Page, text: string): Promise<void> {
+  await page.keyboard.type(text, { delay: 0 });
   await page.keyboard.press('Enter');
 }
 

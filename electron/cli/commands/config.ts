@@ -9,10 +9,11 @@ import {
   formatProblem,
   loadStationConfig,
   SANDBOX_CONFIG_PATH,
+  secretReferences,
   STATION_CONFIG_ENV,
   type ConfigProblem,
 } from '../../../station-config/index';
-import { EnvFileSecretStore } from '../../secrets/index';
+import { EnvFileSecretStore, secretFingerprints } from '../../secrets/index';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson } from '../cli-output';
 
 function chosenFile(file: string | undefined): string {
@@ -65,7 +66,10 @@ export function registerConfigCommands(program: Command): void {
         for (const problem of loaded.problems) process.stdout.write(`  ${formatProblem(problem)}\n`);
         throw invalid(loaded.source.path, loaded.problems);
       }
-      const effective = effectiveConfig(loaded.config, await fingerprints(options.secretsDir));
+      const effective = effectiveConfig(
+        loaded.config,
+        await secretFingerprints(new EnvFileSecretStore({ dir: options.secretsDir }), secretReferences(loaded.config)),
+      );
       printJson(
         {
           source: loaded.source,
@@ -76,16 +80,6 @@ export function registerConfigCommands(program: Command): void {
         true,
       );
     });
-}
-
-/** Fingerprints of the secrets the CLI store holds; an unusable store only means unknown fingerprints here. */
-async function fingerprints(secretsDir: string | undefined): Promise<Record<string, string | null>> {
-  try {
-    const statuses = await new EnvFileSecretStore({ dir: secretsDir }).list();
-    return Object.fromEntries(statuses.map((s) => [s.name, s.fingerprint]));
-  } catch {
-    return {};
-  }
 }
 
 function invalid(path: string, problems: readonly ConfigProblem[]): CliError {

@@ -6,7 +6,15 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage, pageProblems, scan, shot, waitSlotState } from '../../support/browser';
+import {
+  launchBrowser,
+  openPage,
+  pageProblems,
+  scan,
+  scanWithKeyboard,
+  shot,
+  waitSlotState,
+} from '../../support/browser';
 import { ServedClient } from '../../support/served-client';
 import { writeScenarioConfig } from '../../support/station-client';
 import { tempDir } from '../../support/temp-dirs';
@@ -132,8 +140,12 @@ describe('the operator app for everyone', () => {
     // A fast burst into the same field is a scan: taken out of the field and sent to the station.
     await page.getByLabel('Operator id').fill('');
     await page.getByLabel('Operator id').focus();
-    await scan(page, 'sn-lower.case/1');
+    await scanWithKeyboard(page, 'sn-lower.case/1');
     await page.getByText('Log in first').waitFor();
     expect(await page.getByLabel('Operator id').inputValue()).toBe('');
+    // The PIN field is the one place a fast burst stays what it is: typed into the field.
+    await page.getByLabel('PIN', { exact: true }).focus();
+    await page.keyboard.type('24681357', { delay: 0 });
+    expect(await page.getByLabel('PIN', { exact: true }).inputValue()).toBe('24681357');
   });
 });
