@@ -16,15 +16,8 @@
  *   webContents only and ended when it is destroyed or loads a new page.
  */
 import { z } from 'zod';
-import {
-  isCommandName,
-  parseCommandInput,
-  type CommandFailure,
-  type StationEvent,
-  type StreamMessage,
-  type StreamPosition,
-} from '../station-api';
-import type { StationHandle } from '../station';
+import { isCommandName, parseCommandInput, type CommandFailure, type StreamPosition } from '../station-api';
+import { StationStream, type StationHandle } from '../station';
 import { IPC, type StreamEnvelope } from './channels';
 
 /** The part of Electron's WebFrameMain this file reads. */
@@ -257,17 +250,11 @@ class PageStreams {
   }
 }
 
-/**
- * One subscription. It holds the seq of the state its page holds (a snapshot's, or the `from` it resumed at);
- * every event past that seq goes out exactly once and in order, so `reduce` over what the page receives is the
- * station.
- */
+/** One subscription: the station's stream (station/event-stream.ts) addressed to one page by id. */
 class Stream {
-  private held = -1;
-  /** Events published while the opening messages are chosen; null once those went out. */
-  private queued: StationEvent[] | null = [];
-  private unsubscribe: (() => void) | null = null;
-  private ended = false;
+  private stream: StationStream | null = null;
+
+  private finished = false;
 
   constructor(
     private readonly send: (envelope: StreamEnvelope) => void,
@@ -277,86 +264,42 @@ class Stream {
   ) {}
 
   get active(): boolean {
-    return !this.ended;
+    return !this.finished && (this.stream?.active ?? false);
+  }
+
+  /** True the first time only. */
+  private finish(): boolean {
+    if (this.finished) return false;
+    this.finished = true;
+    this.stream?.stop();
+    this.onEnd();
+    return true;
   }
 
   start(station: StationHandle, from: StreamPosition | null): void {
-    try {
-      // Subscribing before the snapshot or backlog is read means no event can fall between the two; the seq
-      // check in deliver() drops whatever both of them carry.
-      this.unsubscribe = station.subscribe((event) => this.offer(event));
-      const snapshotSeq = station.snapshot().seq;
-      // A seq beyond the station's is from a state this run never had: such a page gets a snapshot.
-      const backlog =
-        from !== null && from.runId === station.runId && from.seq <= snapshotSeq
-          ? station.eventsAfter(from.seq)
-          : null;
-      if (from !== null && backlog !== null) {
-        this.message({ type: 'resume', after: from.seq });
-        this.held = from.seq;
-        for (const event of backlog) this.deliver(event);
-      } else {
-        const snapshot = station.snapshot();
-        this.message({ type: 'snapshot', snapshot });
-        this.held = snapshot.seq;
-      }
-      const queued = this.queued ?? [];
-      this.queued = null;
-      for (const event of queued) this.deliver(event);
-    } catch (error) {
-      this.log(
-        `ipc: could not open an event stream: ${error instanceof Error ? error.message : String(error)}`,
-      );
-      this.end();
-    }
-  }
-
-  private offer(event: StationEvent): void {
-    if (this.queued !== null) {
-      this.queued.push(event);
-      return;
-    }
-    try {
-      this.deliver(event);
-    } catch (error) {
-      // Thrown inside the station's publish: this stream goes, the station and the other streams carry on.
-      this.log(`ipc: could not send an event (${error instanceof Error ? error.message : String(error)})`);
-      this.close('an event could not be delivered; subscribe again');
-    }
-  }
-
-  private deliver(event: StationEvent): void {
-    if (this.ended || event.seq <= this.held) return;
-    this.message({ type: 'event', event });
-    this.held = event.seq;
-  }
-
-  private message(message: StreamMessage): void {
-    if (!this.ended) this.send({ id: this.id, message });
+    this.stream = new StationStream(station, from, {
+      send: (message) => this.send({ id: this.id, message }),
+      ended: (reason, error) => {
+        this.log(
+          `ipc: ${reason}${error ? ` (${error instanceof Error ? error.message : String(error)})` : ''}`,
+        );
+        this.close(`${reason}; subscribe again`);
+      },
+    });
   }
 
   /** The page asked for it: nothing more is sent. */
   stop(): void {
-    this.end();
+    this.finish();
   }
 
   /** Ended from this side: the page is told why, when it can still hear it. */
   close(reason: string): void {
-    if (this.ended) return;
-    this.end();
+    if (!this.finish()) return;
     try {
       this.send({ id: this.id, closed: reason });
     } catch {
       // The page is gone: there is no one left to tell.
     }
-  }
-
-  private end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.queued = null;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    this.onEnd();
   }
 }

@@ -281,10 +281,7 @@ export class BatchRuntime {
 
   private async effective() {
     const { config, secrets } = this.options;
-    const fingerprints: Record<string, string | null> = {};
-    for (const name of secretReferences(config))
-      fingerprints[name] = (await secrets.get(name))?.fingerprint ?? null;
-    return effectiveConfig(config, fingerprints);
+    return effectiveConfig(config, await secretFingerprints(secrets, secretReferences(config)));
   }
 
   private recordConfig(

@@ -6,6 +6,7 @@ export { openStation, StationOpenError, type OpenStationOptions } from './open-s
 export { Station } from './station';
 export type { StationHandle } from './station-handle';
 export { EventBus } from './event-bus';
+export { StationStream, type StreamSink } from './event-stream';
 export { SOFTWARE_VERSION } from './version';
 export { StationSetupError, type ConfiguredPort, type StationEnvironment } from './environment';
 export {

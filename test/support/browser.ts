@@ -5,6 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { ServedClient } from './served-client';
+import { writeScenarioConfig } from './station-client';
+import { tempDir } from './temp-dirs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SHOTS = join('test-results', 'ui');
@@ -82,4 +86,27 @@ export async function waitSlotState(
   timeout = 30_000,
 ): Promise<void> {
   await page.locator(`[data-slot="${name}"][data-state="${state}"]`).waitFor({ timeout });
+}
+
+/**
+ * For a browser test file: a `station serve` with the scenario config (virtual boards, demo accounts, a labelled
+ * recipe) and one page on it, handed to `ready`, both closed after the file.
+ */
+export function useServedStationPage(
+  prefix: string,
+  ready: (station: ServedClient, page: Page) => void,
+  virtualBoards = 4,
+): void {
+  let station: ServedClient | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    const dir = tempDir(prefix);
+    station = await ServedClient.open(writeScenarioConfig(dir, virtualBoards), join(dir, 'data'));
+    browser = await launchBrowser();
+    ready(station, await openPage(browser, station.pageUrl));
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await station?.close();
+  });
 }

@@ -68,7 +68,10 @@ export function registerConfigCommands(program: Command): void {
       }
       const effective = effectiveConfig(
         loaded.config,
-        await secretFingerprints(new EnvFileSecretStore({ dir: options.secretsDir }), secretReferences(loaded.config)),
+        await secretFingerprints(
+          new EnvFileSecretStore({ dir: options.secretsDir }),
+          secretReferences(loaded.config),
+        ),
       );
       printJson(
         {

@@ -12,6 +12,27 @@ import { gridShape } from '../components/grid-shape';
 import { useStation, useUi } from '../store/hooks';
 import { notify, saveSettings } from '../store/ui-store';
 
+function FormError({ error }: { error: string | null }) {
+  return error ? (
+    <p className="form-error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+function FormButtons({ cancel, submit, onCancel }: { cancel: string; submit: string; onCancel: () => void }) {
+  return (
+    <div className="form-buttons">
+      <button type="button" className="button" onClick={onCancel}>
+        {cancel}
+      </button>
+      <button type="submit" className="button primary">
+        {submit}
+      </button>
+    </div>
+  );
+}
+
 function BatchBanner({
   onOpen,
   onClose,
@@ -147,19 +168,12 @@ function OpenBatchDialog({ onDone }: { onDone: () => void }) {
             onChange={(e) => setTarget(e.target.value)}
           />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-buttons">
-          <button type="button" className="button" onClick={onDone}>
-            {STRINGS.batchDialog.cancel}
-          </button>
-          <button type="submit" className="button primary">
-            {STRINGS.batchDialog.open}
-          </button>
-        </div>
+        <FormError error={error} />
+        <FormButtons
+          cancel={STRINGS.batchDialog.cancel}
+          submit={STRINGS.batchDialog.open}
+          onCancel={onDone}
+        />
       </form>
     </Dialog>
   );
@@ -192,19 +206,12 @@ function CloseBatchDialog({ onDone }: { onDone: () => void }) {
             autoFocus
           />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-buttons">
-          <button type="button" className="button" onClick={onDone}>
-            {STRINGS.batchDialog.cancel}
-          </button>
-          <button type="submit" className="button primary">
-            {STRINGS.batchDialog.close}
-          </button>
-        </div>
+        <FormError error={error} />
+        <FormButtons
+          cancel={STRINGS.batchDialog.cancel}
+          submit={STRINGS.batchDialog.close}
+          onCancel={onDone}
+        />
       </form>
     </Dialog>
   );
@@ -274,19 +281,8 @@ function ApproveDialog({ slot, onDone }: { slot: Slot; onDone: () => void }) {
             autoFocus={isSupervisor}
           />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-buttons">
-          <button type="button" className="button" onClick={onDone}>
-            {STRINGS.approve.cancel}
-          </button>
-          <button type="submit" className="button primary">
-            {STRINGS.approve.approve}
-          </button>
-        </div>
+        <FormError error={error} />
+        <FormButtons cancel={STRINGS.approve.cancel} submit={STRINGS.approve.approve} onCancel={onDone} />
       </form>
     </Dialog>
   );
@@ -316,19 +312,8 @@ function SkipDialog({ slot, onDone }: { slot: Slot; onDone: () => void }) {
             autoFocus
           />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="form-buttons">
-          <button type="button" className="button" onClick={onDone}>
-            {STRINGS.skip.cancel}
-          </button>
-          <button type="submit" className="button primary">
-            {STRINGS.skip.skip}
-          </button>
-        </div>
+        <FormError error={error} />
+        <FormButtons cancel={STRINGS.skip.cancel} submit={STRINGS.skip.skip} onCancel={onDone} />
       </form>
     </Dialog>
   );

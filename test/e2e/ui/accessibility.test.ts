@@ -3,36 +3,23 @@
  * keyboard alone: log in, open a batch, scan, retry, log out, without touching the mouse.
  */
 import { AxeBuilder } from '@axe-core/playwright';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
-  launchBrowser,
-  openPage,
   pageProblems,
   scan,
   scanWithKeyboard,
   shot,
   waitSlotState,
+  useServedStationPage,
 } from '../../support/browser';
-import { ServedClient } from '../../support/served-client';
-import { writeScenarioConfig } from '../../support/station-client';
-import { tempDir } from '../../support/temp-dirs';
+import type { ServedClient } from '../../support/served-client';
 
 let station: ServedClient;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  const dir = tempDir('station-ui-a11y-');
-  station = await ServedClient.open(writeScenarioConfig(dir), join(dir, 'data'));
-  browser = await launchBrowser();
-  page = await openPage(browser, station.pageUrl);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await station?.close();
+useServedStationPage('station-ui-a11y-', (served, opened) => {
+  station = served;
+  page = opened;
 });
 
 async function expectAccessible(name: string): Promise<void> {

@@ -4,36 +4,23 @@
  * a supervisor's approval works; a reload mid-run shows the same state; the host killed and restarted mid-run, the
  * page says the connection is lost and reconnects by itself.
  */
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
-  launchBrowser,
   logInWithKeypad,
-  openPage,
   pageProblems,
   shot,
   slot,
   waitSlotState,
+  useServedStationPage,
 } from '../../support/browser';
-import { ServedClient } from '../../support/served-client';
-import { writeScenarioConfig } from '../../support/station-client';
-import { tempDir } from '../../support/temp-dirs';
+import type { ServedClient } from '../../support/served-client';
 
 let station: ServedClient;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  const dir = tempDir('station-ui-continuous-');
-  station = await ServedClient.open(writeScenarioConfig(dir), join(dir, 'data'));
-  browser = await launchBrowser();
-  page = await openPage(browser, station.pageUrl);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await station?.close();
+useServedStationPage('station-ui-continuous-', (served, opened) => {
+  station = served;
+  page = opened;
 });
 
 /** The physical act: the board in `name` pulled, the next one plugged in (with faults), as the line does it. */

@@ -3,37 +3,21 @@
  * wait for their label, scan four labels with a keyboard-wedge scanner, watch four slots provision in parallel to
  * PASS with their device ids; a bad scan shows its message; a scan bound to a clicked slot goes there.
  */
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
-  launchBrowser,
   logInWithKeypad,
-  openPage,
   pageProblems,
   scan,
   shot,
   slot,
   waitSlotState,
+  useServedStationPage,
 } from '../../support/browser';
-import { ServedClient } from '../../support/served-client';
-import { writeScenarioConfig } from '../../support/station-client';
-import { tempDir } from '../../support/temp-dirs';
 
-let station: ServedClient;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  const dir = tempDir('station-ui-labelled-');
-  station = await ServedClient.open(writeScenarioConfig(dir), join(dir, 'data'));
-  browser = await launchBrowser();
-  page = await openPage(browser, station.pageUrl);
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await station?.close();
+useServedStationPage('station-ui-labelled-', (_served, opened) => {
+  page = opened;
 });
 
 describe('a labelled batch in the operator app', () => {

@@ -2,37 +2,28 @@
  * 32 slots on a 1920x1080 screen: every tile on screen without scrolling, the PASS/FAIL word still at least 48 px,
  * and a mixed grid (running, passed, failed) that reads from two metres. Screenshots under test-results/ui/.
  */
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
-  launchBrowser,
   logInWithKeypad,
-  openPage,
   pageProblems,
   shot,
   waitSlotState,
+  useServedStationPage,
 } from '../../support/browser';
-import { ServedClient } from '../../support/served-client';
-import { writeScenarioConfig } from '../../support/station-client';
-import { tempDir } from '../../support/temp-dirs';
+import type { ServedClient } from '../../support/served-client';
 
 const SLOTS = 32;
 let station: ServedClient;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  const dir = tempDir('station-ui-layout-');
-  station = await ServedClient.open(writeScenarioConfig(dir, SLOTS), join(dir, 'data'));
-  browser = await launchBrowser();
-  page = await openPage(browser, station.pageUrl);
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await station?.close();
-});
+useServedStationPage(
+  'station-ui-layout-',
+  (served, opened) => {
+    station = served;
+    page = opened;
+  },
+  SLOTS,
+);
 
 /** Box of every tile and the size of its status word, as the browser laid them out. */
 async function layout(): Promise<{
