@@ -169,9 +169,15 @@ function issueProblems(issue: z.core.$ZodIssue, root: unknown): ConfigProblem[] 
     case 'too_big':
       return [{ path: jsonPath(path), problem: sizeProblem(issue), example: example() }];
     case 'invalid_format':
-    case 'custom':
       // Every format and refinement in schema.ts carries its own message.
       return [{ path: jsonPath(path), problem: issue.message, example: example() }];
+    case 'custom': {
+      // A refusal of a scan pattern names what to write instead, which the field's one example cannot.
+      const own: unknown = issue.params?.example;
+      return [
+        { path: jsonPath(path), problem: issue.message, example: typeof own === 'string' ? own : example() },
+      ];
+    }
     default:
       return [{ path: jsonPath(path), problem: issue.message, example: example() }];
   }

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { findShippedFile } from './shipped-files';
-import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { createScanner, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { checkStationConfig, formatProblem, jsonPath, type CheckResult, type ConfigProblem } from './check';
 import type { StationConfig } from './schema';
 
@@ -18,6 +18,13 @@ export const SANDBOX_CONFIG_PATH = findShippedFile(join('station-config', 'sandb
 export const STATION_CONFIG_ENV = 'STATION_CONFIG';
 /** A station config is a few kilobytes; anything this large is the wrong file. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
+/**
+ * A real config nests under 8 levels. The parser, the tree walk below and zod all recurse once per level, so a
+ * file nested tens of thousands deep (well within MAX_CONFIG_BYTES) would overflow the stack instead of being
+ * refused with a message.
+ */
+export const MAX_CONFIG_DEPTH = 64;
+export const TOO_DEEP_PROBLEM = `nested deeper than ${MAX_CONFIG_DEPTH} levels: a station config is at most a few levels deep`;
 
 export type ConfigSource = { kind: 'file' | 'default-sandbox'; path: string };
 
@@ -51,6 +58,9 @@ export function parseConfigText(
     return {
       problems: [{ path: '$', problem: 'the file is empty', example: 'station-config/sandbox.json' }],
     };
+  }
+  if (nestingExceeds(source, MAX_CONFIG_DEPTH)) {
+    return { problems: [{ path: '$', problem: TOO_DEEP_PROBLEM, example: 'station-config/sandbox.json' }] };
   }
   const errors: ParseError[] = [];
   const tree = parseTree(source, errors, {
@@ -186,6 +196,32 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
     }
   }
   return { line, column: offset - lineStart + 1 };
+}
+
+// jsonc-parser's SyntaxKind is an ambient const enum, which isolatedModules cannot read; these are its values.
+const OPEN_BRACE = 1;
+const CLOSE_BRACE = 2;
+const OPEN_BRACKET = 3;
+const CLOSE_BRACKET = 4;
+const END_OF_FILE = 17;
+
+/**
+ * Whether objects and arrays nest deeper than `limit`, found with jsonc-parser's scanner: a plain loop over
+ * tokens (its parser recurses), which already knows strings and comments, so a "[" inside either is not counted.
+ * Unbalanced or malformed text only needs counting here; the parser reports it afterwards.
+ */
+function nestingExceeds(text: string, limit: number): boolean {
+  const scanner = createScanner(text, true);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== END_OF_FILE; token = scanner.scan()) {
+    if (token === OPEN_BRACE || token === OPEN_BRACKET) {
+      depth++;
+      if (depth > limit) return true;
+    } else if ((token === CLOSE_BRACE || token === CLOSE_BRACKET) && depth > 0) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** Builds the value from the tree; for a repeated key the last wins, as JSON.parse does (and it is reported). */

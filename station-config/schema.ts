@@ -6,13 +6,9 @@
  * refinements when any of its fields is wrong, and the checker must report every problem at once.
  */
 import { z } from 'zod';
-import {
-  DEFAULT_BAUD_RATE,
-  KEY_INTERFACES,
-  MAX_NETWORK_ID,
-  KNOWN_SOCS,
-} from '../firmware-protocol/index';
+import { DEFAULT_BAUD_RATE, KEY_INTERFACES, MAX_NETWORK_ID, KNOWN_SOCS } from '../firmware-protocol/index';
 import { validRange } from 'semver';
+import { RE2JS, RE2JSSyntaxException } from 're2js';
 
 export const CONFIG_VERSION = 1;
 
@@ -440,24 +436,252 @@ export const recipeSection = doc(
 
 // ---- scanning -------------------------------------------------------------------------------------------
 
-/** Compiles a scanning pattern as the station will use it: anchored to the whole scan, with Unicode semantics. */
-export function compileScanPattern(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`, 'u');
+/**
+ * A scanning pattern compiled for the linear-time engine. The config states patterns as JavaScript regular
+ * expressions (Unicode mode), but JavaScript's engine backtracks: a pattern such as `(a+)+` takes exponential
+ * time on a long label, and a label is whatever the operator scans. So patterns run on RE2 (re2js), which matches
+ * in time linear in the label, and the JavaScript features RE2 cannot express are refused when the config is checked.
+ */
+export interface ScanPattern {
+  /** Whether the whole text matches. */
+  test(text: string): boolean;
+  /** The named groups of a whole-text match (undefined for a group that took no part), or null for no match. */
+  match(text: string): Record<string, string | undefined> | null;
+  /** Named groups in the order they open in the pattern. */
+  readonly groups: readonly string[];
+}
+
+/** Why a pattern cannot be used, and an example of what can. */
+export interface ScanPatternProblem {
+  problem: string;
+  /** Absent when the schema's own example of a pattern says it best. */
+  example?: string;
+}
+
+export const SCAN_PATTERN_SYNTAX_PROBLEM = 'must be a valid regular expression';
+const LINEAR_TIME_REASON =
+  'scan patterns are matched in linear time (RE2), which has no lookarounds or backreferences';
+const LOOKAROUND_EXAMPLE =
+  '"SN:(?<serialNumber>[A-Z0-9]{10})", matching the text a lookaround would only have looked at';
+const BACKREFERENCE_EXAMPLE =
+  '"(?<batchCode>[A-Z]{2})-[A-Z]{2}", repeating what the group matches instead of referring back to it';
+
+/** Compiles a scanning pattern as the station uses it: anchored to the whole scan, with Unicode semantics. */
+export function compileScanPattern(pattern: string): ScanPattern {
+  const compiled = analyseScanPattern(pattern);
+  if ('problem' in compiled) throw new Error(`scanning pattern ${compiled.problem}`);
+  return compiled;
+}
+
+export function scanPatternProblem(pattern: string): ScanPatternProblem | null {
+  const compiled = analyseScanPattern(pattern);
+  return 'problem' in compiled ? compiled : null;
 }
 
 export function scanPatternError(pattern: string): string | null {
-  try {
-    compileScanPattern(pattern);
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
+  return scanPatternProblem(pattern)?.problem ?? null;
 }
 
 export function scanPatternGroups(pattern: string): string[] {
-  // An empty alternative makes the regex match "", and exec then lists every named group (as undefined).
-  const groups = new RegExp(`(?:${pattern})|`, 'u').exec('')?.groups;
-  return groups ? Object.keys(groups) : [];
+  const compiled = analyseScanPattern(pattern);
+  return 'problem' in compiled ? [] : [...compiled.groups];
+}
+
+// matchScan compiles on every scan, and the checker on every check; a config holds a handful of patterns, and the
+// bound keeps a stream of distinct patterns (a fuzzer, an editor checking as one types) from growing it forever.
+const MAX_CACHED_SCAN_PATTERNS = 128;
+const scanPatternCache = new Map<string, ScanPattern | ScanPatternProblem>();
+
+function analyseScanPattern(pattern: string): ScanPattern | ScanPatternProblem {
+  const cached = scanPatternCache.get(pattern);
+  if (cached) return cached;
+  const result = analyseUncached(pattern);
+  if (scanPatternCache.size >= MAX_CACHED_SCAN_PATTERNS) {
+    const oldest = scanPatternCache.keys().next();
+    if (!oldest.done) scanPatternCache.delete(oldest.value);
+  }
+  scanPatternCache.set(pattern, result);
+  return result;
+}
+
+function analyseUncached(pattern: string): ScanPattern | ScanPatternProblem {
+  // JavaScript's parser (never its matcher) still decides what is well-formed, so the patterns the config
+  // documents keep their meaning; compiling a RegExp does no matching and takes time linear in the pattern.
+  try {
+    new RegExp(pattern, 'u');
+  } catch {
+    return { problem: SCAN_PATTERN_SYNTAX_PROBLEM };
+  }
+  const translated = translateToRe2(pattern);
+  if ('problem' in translated) return translated;
+  let re2: RE2JS;
+  try {
+    re2 = RE2JS.compile(translated.source);
+  } catch (error) {
+    const detail =
+      error instanceof RE2JSSyntaxException
+        ? `${error.getDescription()}${error.getPattern() ? `: ${error.getPattern()}` : ''}`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    return {
+      problem: `uses syntax that the linear-time engine for scan patterns (RE2) does not support (${detail})`,
+    };
+  }
+  const groups = Object.entries(re2.namedGroups())
+    .sort(([, a], [, b]) => a - b)
+    .map(([name]) => name);
+  return {
+    groups,
+    test: (text) => re2.testExact(text),
+    match: (text) => {
+      const matcher = re2.matcher(text);
+      // matches() anchors at both ends, as the config promises: the whole scan, not a part of it.
+      if (!matcher.matches()) return null;
+      const out: Record<string, string | undefined> = {};
+      for (const name of groups) out[name] = matcher.group(name) ?? undefined;
+      return out;
+    },
+  };
+}
+
+// What JavaScript's `.` and `\s` match in Unicode mode; RE2's `.` also matches \r, \u2028 and \u2029, and its
+// `\s` is ASCII only.
+const JS_DOT = '[^\\n\\r\\x{2028}\\x{2029}]';
+const JS_SPACE_MEMBERS =
+  '\\t\\n\\x{b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}';
+const UNICODE_PROPERTY_PREFIX = /^(?:Script|sc|General_Category|gc)=/;
+
+/**
+ * Rewrites a pattern that JavaScript accepts (Unicode mode) into RE2 syntax with the same meaning, or names the
+ * JavaScript feature RE2 lacks. Runs after JavaScript's parser accepted the pattern, so escapes and classes are
+ * well-formed here.
+ */
+function translateToRe2(pattern: string): { source: string } | ScanPatternProblem {
+  let out = '';
+  let inClass = false;
+  let i = 0;
+  const hex4At = (from: number) => /^[0-9A-Fa-f]{4}$/.test(pattern.slice(from, from + 4));
+  while (i < pattern.length) {
+    const ch = pattern[i]!;
+    if (ch === '\\') {
+      const next = pattern[i + 1] ?? '';
+      if (!inClass && /[1-9]/.test(next)) {
+        const digits = /^\d+/.exec(pattern.slice(i + 1))?.[0] ?? next;
+        return backreference(`\\${digits}`);
+      }
+      if (!inClass && next === 'k') {
+        const end = pattern.indexOf('>', i);
+        return backreference(end > i ? pattern.slice(i, end + 1) : '\\k');
+      }
+      if (next === 'u') {
+        if (pattern[i + 2] === '{') {
+          const end = pattern.indexOf('}', i);
+          out += `\\x{${pattern.slice(i + 3, end)}}`;
+          i = end + 1;
+          continue;
+        }
+        let code = parseInt(pattern.slice(i + 2, i + 6), 16);
+        i += 6;
+        // Unicode mode joins an escaped surrogate pair into the one code point it encodes.
+        if (code >= 0xd800 && code <= 0xdbff && pattern.startsWith('\\u', i) && hex4At(i + 2)) {
+          const low = parseInt(pattern.slice(i + 2, i + 6), 16);
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+            i += 6;
+          }
+        }
+        out += `\\x{${code.toString(16)}}`;
+        continue;
+      }
+      if (next === 'c') {
+        out += `\\x{${(pattern.charCodeAt(i + 2) % 32).toString(16)}}`;
+        i += 3;
+        continue;
+      }
+      if (next === '0') {
+        out += '\\x{0}';
+        i += 2;
+        continue;
+      }
+      if (next === 's' || next === 'S') {
+        // Inside a class `\S` keeps RE2's ASCII meaning: a class cannot hold the complement of a list.
+        if (inClass) out += next === 's' ? JS_SPACE_MEMBERS : '\\S';
+        else out += next === 's' ? `[${JS_SPACE_MEMBERS}]` : `[^${JS_SPACE_MEMBERS}]`;
+        i += 2;
+        continue;
+      }
+      if (inClass && next === 'b') {
+        out += '\\x{8}';
+        i += 2;
+        continue;
+      }
+      if ((next === 'p' || next === 'P') && pattern[i + 2] === '{') {
+        const end = pattern.indexOf('}', i);
+        out += `\\${next}{${pattern.slice(i + 3, end).replace(UNICODE_PROPERTY_PREFIX, '')}}`;
+        i = end + 1;
+        continue;
+      }
+      // Every other escape (\d, \w, \b, \xHH, \n, \. and the other escaped punctuation) means the same in RE2.
+      const width = (pattern.codePointAt(i + 1) ?? 0) > 0xffff ? 2 : 1;
+      out += pattern.slice(i, i + 1 + width);
+      i += 1 + width;
+      continue;
+    }
+    if (inClass) {
+      if (ch === ']') inClass = false;
+      // RE2 reads `[:alpha:]` inside a class as a POSIX class; in JavaScript it is just those characters.
+      out += ch === '[' ? '\\[' : ch;
+      i += 1;
+      continue;
+    }
+    if (ch === '[') {
+      // JavaScript's empty class matches nothing and its negation anything; RE2 would read `]` as a member.
+      if (pattern.startsWith('[]', i)) {
+        out += '[^\\x{0}-\\x{10FFFF}]';
+        i += 2;
+      } else if (pattern.startsWith('[^]', i)) {
+        out += '[\\x{0}-\\x{10FFFF}]';
+        i += 3;
+      } else {
+        inClass = true;
+        const opening = pattern.startsWith('[^', i) ? '[^' : '[';
+        out += opening;
+        i += opening.length;
+      }
+      continue;
+    }
+    if (ch === '(' && pattern[i + 1] === '?') {
+      const lookaround = /^\(\?(?:=|!|<=|<!)/.exec(pattern.slice(i, i + 4))?.[0];
+      if (lookaround) {
+        const kind = {
+          '(?=': 'a lookahead',
+          '(?!': 'a negative lookahead',
+          '(?<=': 'a lookbehind',
+          '(?<!': 'a negative lookbehind',
+        }[lookaround];
+        return {
+          problem: `uses ${kind} "${lookaround}...)", but ${LINEAR_TIME_REASON}`,
+          example: LOOKAROUND_EXAMPLE,
+        };
+      }
+    }
+    if (ch === '.') {
+      out += JS_DOT;
+      i += 1;
+      continue;
+    }
+    out += ch;
+    i += 1;
+  }
+  return { source: out };
+}
+
+function backreference(text: string): ScanPatternProblem {
+  return {
+    problem: `uses a backreference "${text}", but ${LINEAR_TIME_REASON}`,
+    example: BACKREFERENCE_EXAMPLE,
+  };
 }
 
 export const scanFormat = doc(
@@ -467,8 +691,11 @@ export const scanFormat = doc(
       z
         .string()
         .min(1)
-        .refine((value) => scanPatternError(value) === null, {
-          message: 'must be a valid regular expression',
+        .superRefine((value, ctx) => {
+          const problem = scanPatternProblem(value);
+          // The checker shows the example carried in params, since one fixed example cannot fit every refusal.
+          if (problem)
+            ctx.addIssue({ code: 'custom', message: problem.problem, params: { example: problem.example } });
         }),
       'Regular expression a whole scan must match; named groups fill the fields listed in "fills".',
       'SN:(?<serialNumber>[A-Z0-9]{10})',
@@ -528,6 +755,22 @@ export const stationConfigSchema = z
     slots: slotsSection,
     recipes: doc(z.array(recipeSection).min(1), 'Recipes, one per product.', [{ id: 'sensor-v2' }]),
     scanning: scanningSection.default({ formats: [], badScanMessage: DEFAULT_BAD_SCAN_MESSAGE }),
+    audit: doc(
+      z.strictObject({
+        checkpointEvery: doc(
+          z.number().int().min(1).max(100_000),
+          'The station signs its trail (a checkpoint) after this many events, at every batch close and at shutdown.',
+          100,
+        ).default(100),
+        expectedKeyFingerprint: doc(
+          z.string().regex(/^ed25519:[0-9a-f]{32}$/, 'must be a fingerprint as `station identity` prints it'),
+          "The station's registered identity key (`station identity` prints it): the station refuses to run with another key, and `audit verify` checks against it.",
+          'ed25519:4f3a9c0e2b7d1a6f5e8c3b2a1d0f9e8c',
+        ).optional(),
+      }),
+      "The audit trail's signatures.",
+      { checkpointEvery: 100 },
+    ).default({ checkpointEvery: 100 }),
     accounts: doc(
       z.strictObject({
         idleLogoutMinutes: doc(

@@ -29,7 +29,7 @@ import {
   type WebContents,
 } from 'electron';
 import { openStationLog } from '../logging';
-import { SafeStorageSecretStore } from '../secrets';
+import { EnvFileSecretStore, SafeStorageSecretStore, type SecretStore } from '../secrets';
 import { openStation, type Station } from '../station';
 import { describeLoadFailure, findShippedFile, loadStationConfig } from '../../station-config';
 import { watchActivity, type Activity } from './activity';
@@ -131,6 +131,25 @@ async function runApp(): Promise<void> {
     }),
   );
 
+  /**
+   * The app keeps secrets in the OS keychain. A sandbox station on a machine without a usable keychain keeps its
+   * (sandbox-only) identity key in an owner-only file in its data folder instead, so the demo still runs; a
+   * production station refuses to run without the keychain.
+   */
+  const appSecrets = (environment: string, dataDir: string): SecretStore => {
+    const keychain = new SafeStorageSecretStore({
+      safeStorage,
+      dir: join(app.getPath('userData'), 'secrets'),
+    });
+    if (environment !== 'sandbox') return keychain;
+    try {
+      keychain.assertUsable();
+      return keychain;
+    } catch {
+      return new EnvFileSecretStore({ dir: join(dataDir, 'secrets') });
+    }
+  };
+
   const log = openStationLog({
     dir: args.data !== undefined ? join(args.data, 'logs') : loaded.paths.logDir,
     stationId: config.station.id,
@@ -140,8 +159,7 @@ async function runApp(): Promise<void> {
     station = await openStation({
       config,
       paths: loaded.paths,
-      // The app keeps secrets in the OS keychain; the headless CLI keeps its env/owner-only files.
-      secrets: new SafeStorageSecretStore({ safeStorage, dir: join(app.getPath('userData'), 'secrets') }),
+      secrets: appSecrets(config.environment, args.data ?? loaded.paths.dataDir),
       ...(args.data !== undefined && { dataDir: args.data }),
       logger: log.logger,
     });

@@ -17,6 +17,8 @@ export const AUDIT_EVENT_KINDS = [
   'scan.refused',
   'slot.skipped',
   'retry.authorized',
+  'station.identity',
+  'checkpoint',
   'config.recorded',
   'batch.opened',
   'batch.closed',
@@ -113,6 +115,28 @@ export const retryAuthorizedDetails = z.looseObject({
   reason: text,
   authorizedBy: z.string().min(1).max(128),
   errorCode: errorCode.optional(),
+});
+const base64 = (bytes: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
+    .refine((value) => Buffer.from(value, 'base64').length === bytes, `must be base64 of ${bytes} bytes`);
+export const CHECKPOINT_REASONS = ['opened', 'interval', 'batch-closed', 'shutdown'] as const;
+export type CheckpointReason = (typeof CHECKPOINT_REASONS)[number];
+/** The station's public key, recorded once (and again if the station's key ever changes). */
+export const stationIdentityDetails = z.looseObject({
+  algorithm: z.literal('ed25519'),
+  stationPublicKey: base64(32),
+  publicKeyFp: z.string().max(64),
+});
+/**
+ * The station's signature over everything before this event: (station id, seq - 1, prev_hash) as
+ * signing.ts `checkpointMessage` writes it.
+ */
+export const checkpointDetails = z.looseObject({
+  reason: z.enum(CHECKPOINT_REASONS),
+  publicKeyFp: z.string().max(64),
+  signature: base64(64),
 });
 export const configRecordedDetails = z.looseObject({
   configSha256: sha256Hex,
@@ -224,6 +248,8 @@ export const auditEventInputSchema = z.discriminatedUnion('kind', [
   z.object({ ...envelope, kind: z.literal('scan.refused'), details: scanRefusedDetails }),
   z.object({ ...envelope, kind: z.literal('slot.skipped'), details: slotSkippedDetails }),
   z.object({ ...envelope, kind: z.literal('retry.authorized'), details: retryAuthorizedDetails }),
+  z.object({ ...envelope, kind: z.literal('station.identity'), details: stationIdentityDetails }),
+  z.object({ ...envelope, kind: z.literal('checkpoint'), details: checkpointDetails }),
   z.object({ ...envelope, kind: z.literal('config.recorded'), details: configRecordedDetails }),
   z.object({ ...envelope, kind: z.literal('batch.opened'), batchId: ident, details: batchOpenedDetails }),
   z.object({ ...envelope, kind: z.literal('batch.closed'), batchId: ident, details: batchClosedDetails }),

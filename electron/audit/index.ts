@@ -4,6 +4,7 @@ export {
   assertDurablePragmas,
   type AuditStoreOptions,
   type SideTableTransaction,
+  type CheckpointAnchor,
   type BatchSummary,
   type DurabilityPragmas,
   type StoredEvent,
@@ -15,3 +16,12 @@ export * from './errors';
 export { verifyAuditChain, type TamperReason, type VerifyResult } from './verify';
 export { eventHash, canonicalJson, GENESIS_HASH, type EventRowFields } from './hash-chain';
 export { isSecretLikeKey, findSecretLikeKey, secretKeyRefusal } from './secret-keys';
+export {
+  checkpointMessage,
+  generateStationKey,
+  keyFingerprint,
+  signerFromSeed,
+  verifyCheckpoint,
+  type TrailSigner,
+} from './signing';
+export { loadStationSigner } from './station-identity';

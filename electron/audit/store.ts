@@ -13,9 +13,11 @@ import {
   type AuditEvent,
   type AuditEventInput,
   type ParsedAuditEventInput,
+  type CheckpointReason,
 } from './events';
 import { canonicalJson, eventHash, GENESIS_HASH, type EventRowFields } from './hash-chain';
 import { Projections, type BatchRecord, type UnitRecord } from './projections';
+import { checkpointMessage, type TrailSigner } from './signing';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 import { findSecretLikeKey, secretKeyRefusal } from './secret-keys';
 
@@ -31,6 +33,21 @@ export interface AuditStoreOptions {
   maxPageCount?: number;
   /** Clock for events that carry no `at` (tests pin it). */
   now?: () => Date;
+  /** Signs checkpoints (the station's identity key). Without one the trail is chained but not signed. */
+  signer?: TrailSigner;
+  /** A checkpoint after this many events without one (default 100). */
+  checkpointEvery?: number;
+  /** Told about every checkpoint once it is on disk: an anchor for logs, summaries and exports. */
+  onCheckpoint?: (anchor: CheckpointAnchor) => void;
+}
+
+/** A checkpoint as an anchor outside the file: the chain head (its seq and hash) and the signature there. */
+export interface CheckpointAnchor {
+  seq: number;
+  hash: string;
+  signature: string;
+  reason: CheckpointReason;
+  publicKeyFp: string;
 }
 
 export interface StoredEvent extends AuditEvent {
@@ -126,14 +143,24 @@ export class AuditStore {
   private readonly now: () => Date;
   private readonly lastRow: Database.Statement<[], { seq: number; hash: string }>;
   private readonly insertEvent: Database.Statement;
+  private readonly signer: TrailSigner | undefined;
+  private readonly checkpointEvery: number;
+  private lastCheckpointSeq: number;
+  private pendingAnchors: CheckpointAnchor[] = [];
 
   private constructor(
     private readonly db: Database.Database,
     readonly file: string,
     readonly stationId: string,
-    now: (() => Date) | undefined,
+    private readonly options: AuditStoreOptions,
   ) {
-    this.now = now ?? (() => new Date());
+    this.now = options.now ?? (() => new Date());
+    this.signer = options.signer;
+    this.checkpointEvery = Math.max(1, Math.trunc(options.checkpointEvery ?? 100));
+    this.lastCheckpointSeq =
+      db
+        .prepare<[], { seq: number | null }>("SELECT max(seq) AS seq FROM events WHERE kind = 'checkpoint'")
+        .get()?.seq ?? 0;
     this.projections = new Projections(db);
     this.lastRow = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
     this.insertEvent = db.prepare(
@@ -177,7 +204,7 @@ export class AuditStore {
       claimStation(db, file, options.stationId);
       if (options.maxPageCount !== undefined)
         db.pragma(`max_page_count = ${Math.trunc(options.maxPageCount)}`);
-      return new AuditStore(db, file, options.stationId, options.now);
+      return new AuditStore(db, file, options.stationId, options);
     } catch (error) {
       db.close();
       if (error instanceof AuditOpenError) throw error;
@@ -206,6 +233,18 @@ export class AuditStore {
     return this.write(() => this.appendInTransaction(parsed));
   }
 
+  private announceCheckpoints(): void {
+    const anchors = this.pendingAnchors;
+    this.pendingAnchors = [];
+    for (const anchor of anchors) {
+      try {
+        this.options.onCheckpoint?.(anchor);
+      } catch {
+        // An anchor that cannot be logged does not undo the checkpoint on disk.
+      }
+    }
+  }
+
   /**
    * Changes a station-owned side table (accounts) and records the change, in one immediate transaction. Events are
    * validated before anything is written; the same failure rules as `append` apply (a full disk stops the store).
@@ -222,12 +261,70 @@ export class AuditStore {
     return read(this.db);
   }
 
-  private write<T>(work: () => T): T {
+  /**
+   * Signs the chain as it stands now (batch closed, station opened or shutting down): a checkpoint event whose
+   * signature covers every event before it. Nothing happens without a signer. Returns the anchor.
+   */
+  checkpoint(reason: CheckpointReason): CheckpointAnchor | null {
+    if (!this.signer) return null;
+    return this.write(() => this.appendCheckpoint(reason), false);
+  }
+
+  /** Records the station's public key, unless the trail's latest identity already is this key. */
+  recordIdentity(): void {
+    const signer = this.signer;
+    if (!signer) return;
+    const last = this.db
+      .prepare<[], { details: string }>(
+        "SELECT details FROM events WHERE kind = 'station.identity' ORDER BY seq DESC LIMIT 1",
+      )
+      .get();
+    const known = last ? (JSON.parse(last.details) as { publicKeyFp?: unknown }).publicKeyFp : undefined;
+    if (known === signer.fingerprint) return;
+    this.append({
+      kind: 'station.identity',
+      details: {
+        algorithm: 'ed25519',
+        stationPublicKey: signer.publicKey.toString('base64'),
+        publicKeyFp: signer.fingerprint,
+      },
+    });
+  }
+
+  private appendCheckpoint(reason: CheckpointReason): CheckpointAnchor | null {
+    const signer = this.signer;
+    const head = this.lastRow.get();
+    if (!signer || !head) return null;
+    const signature = signer.sign(checkpointMessage(this.stationId, head.seq, head.hash)).toString('base64');
+    const event = this.appendInTransaction(
+      parseInput({ kind: 'checkpoint', details: { reason, publicKeyFp: signer.fingerprint, signature } }),
+    );
+    this.lastCheckpointSeq = event.seq;
+    const anchor = { seq: event.seq, hash: event.hash, signature, reason, publicKeyFp: signer.fingerprint };
+    this.pendingAnchors.push(anchor);
+    return anchor;
+  }
+
+  private write<T>(work: () => T, checkpointWhenDue = true): T {
     if (this.closed) throw new Error('the audit store is closed');
     if (this.failure !== null) throw new AuditWriteError(this.failure);
+    const checkpointed = this.lastCheckpointSeq;
     try {
-      return this.db.transaction(work).immediate();
+      const result = this.db
+        .transaction(() => {
+          const value = work();
+          // In the same transaction as the event that made it due: the signature is on disk with the events.
+          const head = this.lastRow.get();
+          if (checkpointWhenDue && head && head.seq - this.lastCheckpointSeq >= this.checkpointEvery)
+            this.appendCheckpoint('interval');
+          return value;
+        })
+        .immediate();
+      this.announceCheckpoints();
+      return result;
     } catch (error) {
+      this.lastCheckpointSeq = checkpointed;
+      this.pendingAnchors = [];
       if (error instanceof AuditEventRejectedError) throw error;
       const code = sqliteCodeOf(error);
       if (code?.startsWith('SQLITE_CONSTRAINT')) {

@@ -4,6 +4,7 @@ import { registerAccountsCommands } from './commands/accounts';
 import { registerAuditCommands } from './commands/audit';
 import { registerBoardCommands } from './commands/board';
 import { registerConfigCommands } from './commands/config';
+import { registerIdentityCommand } from './commands/identity';
 import { registerProvisionCommand } from './commands/provision';
 import { registerRunCommand } from './commands/run';
 import { registerServeCommand } from './commands/serve';
@@ -21,6 +22,7 @@ const registrars: Array<(program: Command) => void> = [
   registerRunCommand,
   registerServeCommand,
   registerAccountsCommands,
+  registerIdentityCommand,
   registerConfigCommands,
   registerSecretCommands,
   registerAuditCommands,

@@ -5,7 +5,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseFault, type FaultRule } from '../../firmware-protocol/virtual-board';
 import { parseFaultFlag, parseFaultFlags } from '../sandbox';
-import { EnvFileSecretStore } from '../secrets';
+import { join } from 'node:path';
+import { EnvFileSecretStore, SECRETS_DIR_ENV } from '../secrets';
 import {
   auditMaxPageCountFromEnv,
   crashingJournals,
@@ -104,7 +105,7 @@ export function stationOptionsFrom(
   return {
     config: loaded.config,
     paths: loaded.paths,
-    secrets: new EnvFileSecretStore(options.secretsDir ? { dir: options.secretsDir } : {}),
+    secrets: stationSecrets(options),
     ...(options.data !== undefined && { dataDir: options.data }),
     ...(options.sim !== undefined && { sim: options.sim }),
     ...(options.ports !== undefined && { ports: options.ports }),
@@ -114,6 +115,18 @@ export function stationOptionsFrom(
     // Test-only (STATION_TEST_HOOKS=1): SIGKILL at a chosen journal boundary.
     ...(crashPoint && { wrapJournal: crashingJournals(crashPoint) }),
   };
+}
+
+/**
+ * The headless secret store: --secrets-dir, else $STATION_SECRETS_DIR, else with --data the folder `secrets` in
+ * it (a data folder is a station of its own: its trail and its identity key belong together), else the user's.
+ */
+export function stationSecrets(options: { secretsDir?: string; data?: string }): EnvFileSecretStore {
+  const dir =
+    options.secretsDir ??
+    process.env[SECRETS_DIR_ENV] ??
+    (options.data !== undefined ? join(options.data, 'secrets') : undefined);
+  return new EnvFileSecretStore(dir !== undefined ? { dir } : {});
 }
 
 /** The log folder a station with these options writes to. */

@@ -1,4 +1,5 @@
 /** The sandbox capability's public surface: a local Infuse-compatible backend with faults and uplinks. */
+export { ACCEPTED_CREDENTIALS, MISSING_KEY_MESSAGE, type AcceptedCredential } from './auth';
 export { SANDBOX_CLOUD_KEY_SEED, SANDBOX_CLOUD_PUBLIC_KEY } from './cloud-key';
 export {
   FaultController,

@@ -20,8 +20,10 @@ import {
   type SecurityStateJson,
 } from '../../firmware-protocol';
 import { OpenApiContract, type ApiComponents } from '../backend';
+import { presentedCredential } from './auth';
 import { SANDBOX_DEV_CLOUD_PRIVATE_KEY } from './cloud-key';
 import { FaultController, type FaultConfigInput, faultConfigSchema, faultRuleSchema } from './faults';
+import { answerClientError, answerExpectationFailed, errorBodyOf, sendErrorBody } from './http-errors';
 import { SandboxStore, type BoardRow, type DeviceRow, type NetworkRow, type OrganisationRow } from './store';
 import { openUplink } from './uplink';
 
@@ -179,15 +181,6 @@ function templateOf(url: string | undefined): string | undefined {
   return url?.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
-/** The key from any of the three header styles the Infuse API has been seen to use (infuse-facts "Transport"). */
-function presentedApiKey(request: FastifyRequest): string | undefined {
-  const xApiKey = request.headers['x-api-key'];
-  if (typeof xApiKey === 'string') return /^Bearer (.+)$/.exec(xApiKey)?.[1] ?? xApiKey;
-  const authorization = request.headers.authorization;
-  if (typeof authorization === 'string') return /^(?:Bearer|ApiKey) (.+)$/.exec(authorization)?.[1];
-  return undefined;
-}
-
 function sameSecret(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
@@ -225,42 +218,52 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
   const apiKey = store.metaOrInit('api_key', () => `sbx_${randomBytes(24).toString('base64url')}`);
   const seed = seedOnce(store, iso);
 
-  const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    // Errors fastify and node raise before any route or hook runs get the API's {code, message} body too.
+    frameworkErrors: (error, _request, reply) => sendErrorBody(reply.raw, errorBodyOf(error)),
+    clientErrorHandler: answerClientError,
+    // Fastify's own 503 while closing has another body shape; requests in that window are served as usual (the
+    // store closes only after the server has).
+    return503OnClosing: false,
+  });
+  app.server.on('checkExpectation', answerExpectationFailed);
 
   app.setErrorHandler((error: unknown, _request, reply) => {
     if (error instanceof HttpFailure)
       return reply.code(error.status).send({ code: error.status, message: error.message });
-    const status =
-      typeof error === 'object' &&
-      error !== null &&
-      'statusCode' in error &&
-      typeof error.statusCode === 'number'
-        ? error.statusCode
-        : 500;
-    const message = status < 500 && error instanceof Error ? error.message : 'sandbox internal error';
-    return reply.code(status).send({ code: status, message });
+    const body = errorBodyOf(error);
+    return reply.code(body.code).send(body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ code: 404, message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-  );
+
+  // What the routes serve, to tell a wrong method (405, or 501 for one no route serves) from a wrong path (404).
+  const served: Array<{ method: string; path: RegExp }> = [];
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(served.filter((r) => r.path.test(path)).map((r) => r.method))];
+    if (!served.some((r) => r.method === request.method)) {
+      if (allowed.length > 0) reply.header('allow', allowed.join(', '));
+      return reply.code(501).send({ code: 501, message: `method ${request.method} is not implemented` });
+    }
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({
+          code: 405,
+          message: `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+        });
+    }
+    return reply.code(404).send({ code: 404, message: `no route ${request.method} ${path}` });
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.url === '/health' || request.url.startsWith('/health?')) return;
-    const key = presentedApiKey(request);
-    if (key === undefined && request.headers.authorization !== undefined) {
-      return reply.code(401).send({
-        code: 401,
-        message: 'unsupported Authorization scheme: use "Bearer <key>" or "ApiKey <key>"',
-      });
-    }
-    if (key === undefined) {
-      return reply.code(401).send({
-        code: 401,
-        message:
-          'missing API key: send x-api-key: Bearer <key>, Authorization: Bearer <key> or Authorization: ApiKey <key>',
-      });
-    }
-    if (!sameSecret(key, apiKey)) return reply.code(401).send({ code: 401, message: 'invalid API key' });
+    const presented = presentedCredential(request.headers, request.url);
+    if (!presented.ok) return reply.code(401).send({ code: 401, message: presented.message });
+    if (!sameSecret(presented.key, apiKey))
+      return reply.code(401).send({ code: 401, message: 'invalid API key' });
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -331,6 +334,10 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
       url: template.replace(/\{([^}]+)\}/g, ':$1'),
       handler: async (req, rep) => handler(req as Req, rep),
     });
+    const path = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+    served.push({ method, path });
+    // Fastify answers HEAD for every GET route by itself.
+    if (method === 'GET') served.push({ method: 'HEAD', path });
   };
 
   // ---- health ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { NETWORK_KEY_SECRET_PATTERN } from '../../station-config/index';
 import {
   assertSecretName,
-  FIXED_SECRET_NAMES,
+  STORE_SECRET_NAMES,
   normaliseSecretValue,
   SecretStoreError,
   secretEnvVar,
@@ -76,7 +76,7 @@ export class EnvFileSecretStore implements SecretStore {
   }
 
   async list(): Promise<SecretStatus[]> {
-    const names = new Set<string>(FIXED_SECRET_NAMES);
+    const names = new Set<string>(STORE_SECRET_NAMES);
     for (const key of Object.keys(this.#env)) {
       const match = /^STATION_SECRET_(NETWORK_KEY_[A-Z0-9_]+)$/.exec(key);
       const name = match?.[1]?.toLowerCase().replace(/_/g, '-');

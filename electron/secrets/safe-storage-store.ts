@@ -7,7 +7,7 @@
 import { SecretBytes } from './secret-bytes';
 import {
   assertSecretName,
-  FIXED_SECRET_NAMES,
+  STORE_SECRET_NAMES,
   normaliseSecretValue,
   SecretStoreError,
   type SecretStatus,
@@ -105,7 +105,7 @@ export class SafeStorageSecretStore implements SecretStore {
 
   async list(): Promise<SecretStatus[]> {
     this.assertUsable();
-    const names = new Set<string>(FIXED_SECRET_NAMES);
+    const names = new Set<string>(STORE_SECRET_NAMES);
     for (const file of listSecretFiles(this.#dir, this.#owner)) {
       const name = file.endsWith(FILE_SUFFIX) ? file.slice(0, -FILE_SUFFIX.length) : '';
       if (NETWORK_KEY_SECRET_PATTERN.test(name)) names.add(name);

@@ -8,6 +8,12 @@ import type { SecretBytes } from './secret-bytes';
 
 export { FIXED_SECRET_NAMES, isSecretName };
 
+/** The station's own signing key (its audit identity): kept in the store, never named by a config. */
+export const STATION_KEY_SECRET = 'station-signing-key';
+
+/** Every fixed name the store knows: the ones a config may reference, and the station's own. */
+export const STORE_SECRET_NAMES: readonly string[] = [...FIXED_SECRET_NAMES, STATION_KEY_SECRET];
+
 export type SecretSource = 'env' | 'file' | 'keychain';
 
 export interface SecretStatus {
@@ -53,10 +59,10 @@ export class SecretStoreError extends Error {
 }
 
 export function assertSecretName(name: string): void {
-  if (!isSecretName(name)) {
+  if (!isSecretName(name) && name !== STATION_KEY_SECRET) {
     throw new SecretStoreError(
       'unknown-secret',
-      `unknown secret "${name}"; known secrets: ${FIXED_SECRET_NAMES.join(', ')}, network-key-<label>`,
+      `unknown secret "${name}"; known secrets: ${STORE_SECRET_NAMES.join(', ')}, network-key-<label>`,
     );
   }
 }

@@ -174,6 +174,8 @@ export class BatchRuntime {
       batchId: batch.id,
       details: { reason },
     });
+    // A closed batch is signed: its record cannot later be rewritten without the station's key.
+    this.options.store.checkpoint('batch-closed');
     this.context?.close();
     this.context = null;
     this.options.bus.publish({

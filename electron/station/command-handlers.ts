@@ -4,7 +4,7 @@
  * (closing short needs a supervisor, a not-retry-safe failure needs an approval) and return results, never throw
  * for an expected refusal.
  */
-import { verifyAuditChain } from '../audit';
+import type { VerifyResult } from '../audit';
 import type { AccountStore } from '../people';
 import type {
   CommandFailure,
@@ -31,6 +31,8 @@ export interface HandlerContext {
   accountsChanged: () => void;
   /** The config's firstAdmin name (default "admin"): who `accounts.init` creates. */
   firstAdminName: string;
+  /** Verifies the whole trail: every hash, every signature against the station's key, its anchor, the views. */
+  verifyTrail: () => VerifyResult;
 }
 
 type Handler<N extends CommandName> = (
@@ -178,7 +180,7 @@ export const HANDLERS: HandlerTable = {
   },
 
   'audit.verify': (c) => {
-    const result = verifyAuditChain(c.store.file);
+    const result = c.verifyTrail();
     return ok({
       report: result.ok
         ? {
@@ -186,7 +188,7 @@ export const HANDLERS: HandlerTable = {
             events: result.events,
             lastHash: result.lastHash,
             firstBadSeq: null,
-            message: `intact: ${result.events} events`,
+            message: `intact: ${result.events} events, ${result.checkpoints} checkpoints signed by ${result.signedBy ?? 'no key'}`,
           }
         : {
             intact: false,

@@ -4,15 +4,16 @@
  * slots. The same function serves every host; hosts differ only in the options they pass.
  */
 import type { Logger } from 'pino';
-import { AuditStore } from '../audit';
+import { AuditStore, loadStationSigner, type CheckpointAnchor } from '../audit';
 import { AccountStore, type DemoAccount } from '../people';
 import { reconcileUnfinishedUnits, type UnitJournal } from '../provisioning';
-import type { SecretStore } from '../secrets';
+import { STATION_KEY_SECRET, type SecretStore } from '../secrets';
 import type { PortInfo } from '../serial';
 import type { Role, Snapshot, StationEvent } from '../station-api';
 import type { StationConfig, StationPaths } from '../../station-config';
 import { BatchRuntime, recipeRequiresScan } from './batch-runtime';
-import { startEnvironment, type StationEnvironmentOptions } from './environment';
+import { startEnvironment, StationSetupError, type StationEnvironmentOptions } from './environment';
+import { guardTrail, TrailRefusedError, writeAnchor } from './trail-guard';
 import { EventBus } from './event-bus';
 import { Sessions } from './sessions';
 import { Slots } from './slots';
@@ -122,10 +123,41 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
   let store: AuditStore | undefined;
   let sessions: Sessions | undefined;
   try {
+    // A key made just now may adopt an unsigned (older software's) trail; a key that already existed may not.
+    const keyExisted = await options.secrets.has(STATION_KEY_SECRET);
+    const signer = await loadStationSigner(options.secrets, { create: true });
+    if (!signer) throw new StationSetupError('the station could not make its identity key');
+    const registered = config.audit.expectedKeyFingerprint;
+    if (registered !== undefined && registered !== signer.fingerprint) {
+      throw new StationSetupError(
+        `this station's identity key is ${signer.fingerprint}, not the registered ${registered} (audit.expectedKeyFingerprint): restore the station's key from its backup, or register the new key`,
+      );
+    }
+    // Before anything is appended: a trail that does not verify stops the station here.
+    try {
+      guardTrail(environment.databaseFile, signer, { mayAdopt: !keyExisted });
+    } catch (error) {
+      if (error instanceof TrailRefusedError) {
+        logger?.error({ event: 'audit.refused', file: environment.databaseFile, message: error.message });
+        throw new StationSetupError(error.message);
+      }
+      throw error;
+    }
+    const anchors: { last: CheckpointAnchor | null } = { last: null };
     store = AuditStore.open(environment.databaseFile, {
       stationId: config.station.id,
+      signer,
+      checkpointEvery: config.audit.checkpointEvery,
+      onCheckpoint: (anchor) => {
+        anchors.last = anchor;
+        writeAnchor(environment.databaseFile, anchor);
+        // An anchor outside the file: the log keeps every checkpoint's head and signature.
+        logger?.info({ event: 'audit.checkpoint', ...anchor });
+      },
       ...(options.maxPageCount !== undefined && { maxPageCount: options.maxPageCount }),
     });
+    store.recordIdentity();
+    store.checkpoint('opened');
     const accounts = new AccountStore(store, { now });
     const demo = config.environment === 'sandbox' ? await accounts.seedDemoAccounts() : null;
     const runId = newRunId();
@@ -187,6 +219,8 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
       slots,
       reconciled,
       firstAdminName: config.firstAdmin?.name ?? 'admin',
+      signer,
+      anchors,
       sandbox: config.environment === 'sandbox',
       ...(logger && { logger }),
       now,

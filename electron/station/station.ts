@@ -5,7 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AuditWriteError, type AuditStore } from '../audit';
+import {
+  AuditWriteError,
+  verifyAuditChain,
+  type AuditStore,
+  type CheckpointAnchor,
+  type TrailSigner,
+} from '../audit';
 import type { AccountStore } from '../people';
 import type { Reconciliation } from '../provisioning';
 import {
@@ -48,6 +54,10 @@ export interface StationParts {
   reconciled: Reconciliation[];
   firstAdminName: string;
   sandbox: boolean;
+  /** The station's identity key (public side and signing only). */
+  signer: TrailSigner;
+  /** The latest checkpoint written: an anchor for summaries and reports. */
+  anchors: { last: CheckpointAnchor | null };
   logger?: Logger;
   now: () => Date;
   /** Releases what openStation acquired beyond the parts (the log subscription). */
@@ -80,6 +90,12 @@ export class Station implements StationHandle {
           needsFirstAdmin: parts.accounts.count() === 0,
         }),
       firstAdminName: parts.firstAdminName,
+      // The station checks its trail as `station audit verify` does: against its own key, and its last anchor.
+      verifyTrail: () =>
+        verifyAuditChain(parts.store.file, {
+          expectKey: { publicKey: parts.signer.publicKey },
+          anchors: parts.anchors.last ? [parts.anchors.last] : [],
+        }),
     };
   }
 
@@ -89,6 +105,19 @@ export class Station implements StationHandle {
 
   get databaseFile(): string {
     return this.parts.environment.databaseFile;
+  }
+
+  /** The station's public identity: what a customer or a central system registers. */
+  get identity(): { publicKey: string; fingerprint: string } {
+    return {
+      publicKey: this.parts.signer.publicKey.toString('base64'),
+      fingerprint: this.parts.signer.fingerprint,
+    };
+  }
+
+  /** The last checkpoint the station signed (seq, head hash, signature). */
+  get lastCheckpoint(): CheckpointAnchor | null {
+    return this.parts.anchors.last;
   }
 
   snapshot(): Snapshot {
@@ -199,6 +228,14 @@ export class Station implements StationHandle {
     }
     batch.release();
     await this.parts.release();
+    // A clean shutdown is signed: whatever is appended after it without the station's next signature is forged.
+    if (!store.failed) {
+      try {
+        store.checkpoint('shutdown');
+      } catch {
+        // A full disk now: the next start verifies from the last checkpoint that did reach the disk.
+      }
+    }
     store.close();
     await environment.close();
   }

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AuditStore, type AuditStoreOptions } from '../../electron/audit/index';
+import { MIGRATIONS } from '../../electron/audit/schema';
 import { tempDir } from './temp-dirs';
 
 export const STATION = 'line1-station2';
@@ -68,3 +69,7 @@ export function sqlite3(
 }
 
 export const DROP_TRIGGERS = 'DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;';
+/** The append-only triggers exactly as the schema makes them: an attacker who dropped them puts them back. */
+export const RESTORE_TRIGGERS = [...MIGRATIONS[0]!.matchAll(/CREATE TRIGGER \w+[\s\S]*?END;/g)]
+  .map((m) => m[0])
+  .join('\n');

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { ServedClient } from './served-client';
 import { writeScenarioConfig } from './station-client';
 import { tempDir } from './temp-dirs';
@@ -99,12 +99,27 @@ export function useServedStationPage(
 ): void {
   let station: ServedClient | undefined;
   let browser: Browser | undefined;
+  let page: Page | undefined;
   beforeAll(async () => {
     const dir = tempDir(prefix);
     station = await ServedClient.open(writeScenarioConfig(dir, virtualBoards), join(dir, 'data'));
     browser = await launchBrowser();
-    ready(station, await openPage(browser, station.pageUrl));
+    page = await openPage(browser, station.pageUrl);
+    ready(station, page);
   }, 90_000);
+  // A failed browser test leaves what the page showed, and what it logged, for the person reading CI's output.
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail' || !page) return;
+    const name = `FAILED-${prefix}${context.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
+    await shot(page, name).catch(() => undefined);
+    const text = await page
+      .locator('body')
+      .innerText({ timeout: 2000 })
+      .catch(() => '(unreadable)');
+    process.stderr.write(
+      `browser test failed: screenshot ${join(SHOTS, `${name}.png`)}; page at ${page.url()}; problems: ${JSON.stringify(pageProblems(page))}; text: ${JSON.stringify(text.slice(0, 600))}\n`,
+    );
+  });
   afterAll(async () => {
     await browser?.close();
     await station?.close();

@@ -165,6 +165,8 @@ async function provisionCommand(options: ProvisionOptions): Promise<void> {
     notStarted: 0,
     units,
     notStartedSlots: [] as Array<{ slot: string; reason: string }>,
+    /** The station's signature over the trail once the batch closed: an anchor for `audit verify --anchor`. */
+    checkpoint: null as { seq: number; hash: string; signature: string; publicKeyFp: string } | null,
   };
   let problem: string | undefined;
   try {
@@ -231,6 +233,18 @@ async function provisionCommand(options: ProvisionOptions): Promise<void> {
         reason: `run ${interrupted ? 'interrupted' : 'finished'}: ${summary.passed} passed, ${summary.failed} failed, ${summary.cancelled} cancelled, ${summary.notStarted} not started`,
       });
       if (!closed.ok) problem = closed.message;
+      const signed = station.lastCheckpoint;
+      if (signed) {
+        summary.checkpoint = {
+          seq: signed.seq,
+          hash: signed.hash,
+          signature: signed.signature,
+          publicKeyFp: signed.publicKeyFp,
+        };
+        printProgress(
+          `trail signed by ${signed.publicKeyFp} at seq ${signed.seq} (anchor ${signed.seq}:${signed.hash})`,
+        );
+      }
     }
     printProgress(
       `${summary.passed} passed, ${summary.failed} failed, ${summary.cancelled} cancelled, ${summary.notStarted} not started`,

@@ -346,6 +346,10 @@ export function runSecrets(dir: string): Map<string, Buffer> {
   secrets.set('sandbox cloud private key', Buffer.from(meta.cloud_private_key!, 'base64'));
   for (const [i, key] of sandboxNetworkKeys(dir).entries())
     secrets.set(`network key ${i}`, Buffer.from(key, 'base64'));
+  // The station's identity key: it signs the trail and must never be in it.
+  const stationKey = join(dir, 'secrets', 'station-signing-key');
+  if (existsSync(stationKey))
+    secrets.set('station signing key', Buffer.from(readFileSync(stationKey, 'utf8').trim(), 'base64'));
   const cloud = x25519KeyPairFromPrivate(Buffer.from(meta.cloud_private_key!, 'base64'));
   for (const board of boardImages(dir)) {
     const id = board.identity.mcuId;

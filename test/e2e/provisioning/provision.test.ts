@@ -100,6 +100,7 @@ describe('station provision over real PTYs and the sandbox', () => {
     // api key, cloud key, network key; per board: private key, shared secret, sign key, network key, MQTT token(s)
     // and derived key (the same all day: HKDF salted with the GPS day).
     expect(secrets.size).toBeGreaterThanOrEqual(3 + N * 6);
+    expect([...secrets.keys()].some((name) => name.startsWith('station signing key '))).toBe(true);
     const hits: string[] = [];
     for (const file of files) {
       const bytes = readFileSync(file);

@@ -6,7 +6,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventHash, verifyAuditChain, type EventRowFields } from '../../../electron/audit/index';
-import { DROP_TRIGGERS, openStore, recordBatch, sqlite3, tempDbFile } from '../../support/audit';
+import {
+  DROP_TRIGGERS,
+  RESTORE_TRIGGERS,
+  openStore,
+  recordBatch,
+  sqlite3,
+  tempDbFile,
+} from '../../support/audit';
 import { runStation } from '../cli/run-station';
 
 /** A closed trail of 14 events (2 units). */
@@ -97,15 +104,18 @@ describe('station audit verify', () => {
     expect(verifyAuditChain(file)).toMatchObject({ ok: true, events: 14 });
   });
 
-  it('(1) triggers dropped, one row changed: reported as changed at that seq', () => {
+  it('(1) triggers dropped and put back, one row changed: reported as changed at that seq', () => {
     const file = trail();
-    sql(file, `${DROP_TRIGGERS} UPDATE events SET details = '{"durationMs":1}' WHERE seq = 7;`);
+    sql(
+      file,
+      `${DROP_TRIGGERS} UPDATE events SET details = '{"durationMs":1}' WHERE seq = 7;\n${RESTORE_TRIGGERS}`,
+    );
     expectTampered(file, 7, 'changed', 'event seq 7 was changed (hash mismatch)');
   });
 
   it('(2) a middle row deleted: reported as deleted at the missing seq', () => {
     const file = trail();
-    sql(file, `${DROP_TRIGGERS} DELETE FROM events WHERE seq = 9;`);
+    sql(file, `${DROP_TRIGGERS} DELETE FROM events WHERE seq = 9;\n${RESTORE_TRIGGERS}`);
     expectTampered(file, 9, 'deleted', 'event seq 9 was deleted (gap in seq: 8 is followed by 10)');
   });
 
@@ -144,7 +154,7 @@ describe('station audit verify', () => {
     sql(
       file,
       `${DROP_TRIGGERS} UPDATE events SET outcome = 'failed', details = '${JSON.stringify(details)}',
-         hash = '${rehashed}' WHERE seq = 13;`,
+         hash = '${rehashed}' WHERE seq = 13;\n${RESTORE_TRIGGERS}`,
     );
     expectTampered(
       file,
@@ -156,7 +166,7 @@ describe('station audit verify', () => {
 
   it('a row with a wrong column type is malformed', () => {
     const file = trail();
-    sql(file, `${DROP_TRIGGERS} UPDATE events SET slot = 'two' WHERE seq = 4;`);
+    sql(file, `${DROP_TRIGGERS} UPDATE events SET slot = 'two' WHERE seq = 4;\n${RESTORE_TRIGGERS}`);
     expectTampered(file, 4, 'malformed', 'event seq 4 is malformed (slot has the wrong type)');
   });
 });

@@ -76,6 +76,21 @@ describe('station config check', () => {
     );
   });
 
+  it.each([
+    ['deep.json', '['.repeat(100_000) + ']'.repeat(100_000)],
+    ['deep.jsonc', '// deep\n' + '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000)],
+  ])('refuses %s nested 100,000 deep with a message, not a stack overflow', (name, text) => {
+    const file = writeConfig(name, text);
+    const run = runStation(['config', 'check', file]);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe(
+      `${file}:\n  $: nested deeper than 64 levels: a station config is at most a few levels deep (e.g. station-config/sandbox.json)\n`,
+    );
+    expect(run.stderr).toBe(
+      `station: 1 problem in ${file}; the station will not provision with this config\n`,
+    );
+  });
+
   it('exits 2 for an unreadable file, saying which and why', () => {
     const missing = join(tempHome(), 'missing.json');
     const run = runStation(['config', 'check', missing]);

@@ -9,6 +9,7 @@ import { EnvFileSecretStore } from '../../../electron/secrets';
 import { openStation, type Station } from '../../../electron/station';
 import { COMMANDS, COMMAND_NAMES, type CommandName, type Role } from '../../../electron/station-api';
 import { loadStationConfig } from '../../../station-config';
+import { DROP_TRIGGERS, RESTORE_TRIGGERS } from '../../support/audit';
 import { tempDir } from '../../support/temp-dirs';
 
 let station: Station | undefined;
@@ -174,6 +175,32 @@ describe('access to every command, by role, checked in the core', () => {
       ok: false,
       code: 'BAD_INPUT',
       message: 'slot.scan: text: Too small: expected string to have >=1 characters',
+    });
+  });
+});
+
+describe('audit.verify through the station', () => {
+  it("checks the trail against the station's own key, and names an edit made behind its back", async () => {
+    const { station, db } = await boardless();
+    await station.execute('session.login', { operatorId: 'qa', pin: '3333' });
+    const intact = await station.execute('audit.verify', {});
+    expect(intact).toMatchObject({ ok: true, report: { intact: true, firstBadSeq: null } });
+    if (!intact.ok) throw new Error('audit.verify failed');
+    expect(intact.report.message).toMatch(
+      new RegExp(`^intact: \\d+ events, \\d+ checkpoints signed by ${station.identity.fingerprint}$`),
+    );
+    const handle = new Database(db);
+    handle.exec(`${DROP_TRIGGERS} UPDATE events SET operator = 'mallory' WHERE seq = 3; ${RESTORE_TRIGGERS}`);
+    handle.close();
+    expect(await station.execute('audit.verify', {})).toEqual({
+      ok: true,
+      report: {
+        intact: false,
+        events: null,
+        lastHash: null,
+        firstBadSeq: 3,
+        message: 'event seq 3 was changed (hash mismatch)',
+      },
     });
   });
 });

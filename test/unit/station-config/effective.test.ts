@@ -31,7 +31,7 @@ describe('effective config', () => {
     expect(effectiveConfig(parsed(reordered)).sha256).toBe(first.sha256);
     expect(
       first.canonicalJson.startsWith(
-        '{"accounts":{"idleLogoutMinutes":15},"backend":{"apiKeySecret":"[secret backend-api-key]","authMode"',
+        '{"accounts":{"idleLogoutMinutes":15},"audit":{"checkpointEvery":100},"backend":{"apiKeySecret":"[secret backend-api-key]","authMode"',
       ),
     ).toBe(true);
     expect(first.sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -7,6 +7,8 @@ import {
   describeLoadFailure,
   formatProblem,
   loadStationConfig,
+  MAX_CONFIG_BYTES,
+  MAX_CONFIG_DEPTH,
   resolveStationPaths,
   SANDBOX_CONFIG_PATH,
 } from '../../../station-config/index';
@@ -145,5 +147,57 @@ describe('describeLoadFailure', () => {
     expect(describeLoadFailure(missing)).toEqual([
       `cannot read config file ${join(dir, 'gone.json')}: no such file`,
     ]);
+  });
+});
+
+describe('depth and size bounds', () => {
+  const TOO_DEEP =
+    '$: nested deeper than 64 levels: a station config is at most a few levels deep (e.g. station-config/sandbox.json)';
+  const arrays = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+  const objects = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+
+  it('a file nested 100,000 deep is one problem at $, in .json and .jsonc, not a stack overflow', () => {
+    expect(MAX_CONFIG_DEPTH).toBe(64);
+    expect(textLines(arrays(100_000))).toEqual([TOO_DEEP]);
+    expect(textLines(objects(100_000), true)).toEqual([TOO_DEEP]);
+    // Unclosed: refused for its depth before the parser would recurse into it.
+    expect(textLines('[{"a":'.repeat(50_000))).toEqual([TOO_DEEP]);
+  });
+
+  it('through checkConfigFile and loadStationConfig', () => {
+    for (const [name, text] of [
+      ['deep.json', arrays(100_000)],
+      ['deep.jsonc', `// deep\n${objects(100_000)}`],
+    ] as const) {
+      const path = write(name, text);
+      const checked = checkConfigFile(path);
+      expect(checked.ok && checked.result.problems.map(formatProblem)).toEqual([TOO_DEEP]);
+      const loaded = loadStationConfig(path, {});
+      expect(!loaded.ok && loaded.reason === 'invalid' && loaded.problems.map(formatProblem)).toEqual([
+        TOO_DEEP,
+      ]);
+    }
+  });
+
+  it('64 levels are read (and checked as usual), 65 are refused', () => {
+    const at64 = textLines(`{"extra":${arrays(63)}}`);
+    expect(at64).not.toContain(TOO_DEEP);
+    expect(at64.length).toBeGreaterThan(0);
+    expect(textLines(`{"extra":${arrays(64)}}`)).toEqual([TOO_DEEP]);
+  });
+
+  it('brackets inside strings and comments are not nesting', () => {
+    const config = production();
+    (config.scanning as { badScanMessage: string }).badScanMessage = '[{'.repeat(100);
+    const text = `// ${'{['.repeat(100)}\n/* ${'['.repeat(100)} */\n${JSON.stringify(config)}`;
+    expect(textLines(text, true)).toEqual([]);
+  });
+
+  it('a file over MAX_CONFIG_BYTES is not read', () => {
+    const path = write('huge.json', `"${'x'.repeat(MAX_CONFIG_BYTES)}"`);
+    expect(checkConfigFile(path)).toEqual({
+      ok: false,
+      message: `cannot read config file ${path}: it is ${MAX_CONFIG_BYTES + 2} bytes; a station config is a few kilobytes`,
+    });
   });
 });

@@ -1,0 +1,41 @@
+/** Runs the real `station` CLI once for a benchmark: its output, wall time and (with GNU time) peak memory. */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const STATION = fileURLToPath(new URL('../../electron/cli/station.mjs', import.meta.url));
+
+export interface StationRun {
+  code: number | null;
+  stdout: string;
+  /** stderr without GNU time's line. */
+  stderr: string;
+  wallMs: number;
+  maxRssKb: number | null;
+}
+
+export async function runStationTimed(args: string[]): Promise<StationRun> {
+  const started = process.hrtime.bigint();
+  // GNU time reports the CLI's peak memory; without it the benchmark still measures time.
+  const timed = existsSync('/usr/bin/time');
+  const command = [process.execPath, STATION, ...args];
+  const child = timed
+    ? spawn('/usr/bin/time', ['-f', '%M', ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  if (!timed) return { code, stdout, stderr, wallMs, maxRssKb: null };
+  const lines = stderr.trimEnd().split('\n');
+  const rss = Number(lines.at(-1));
+  return {
+    code,
+    stdout,
+    stderr: Number.isFinite(rss) ? lines.slice(0, -1).join('\n') : stderr,
+    wallMs,
+    maxRssKb: Number.isFinite(rss) ? rss : null,
+  };
+}
