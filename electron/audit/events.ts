@@ -31,6 +31,8 @@ export const AUDIT_EVENT_KINDS = [
   'unit.attention',
   'unit.finished',
   'unit.voided',
+  'unit.note',
+  'signature',
   'correction',
 ] as const;
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
@@ -172,6 +174,21 @@ export const stepFinishedDetails = z.looseObject({
   errorCode: errorCode.optional(),
   message: z.string().max(2000).optional(),
   measurements: z.record(z.string(), z.unknown()).optional(),
+  /** The backend requests the step made: path templates, never concrete paths, headers or bodies. */
+  backend: z
+    .array(
+      z.object({
+        method: z.string().max(10),
+        endpoint: z.string().max(200),
+        attempt: z.number().int().min(1),
+        outcome: z.string().max(40),
+        status: z.number().int().optional(),
+        durationMs: z.number().min(0),
+        code: z.string().max(80).optional(),
+      }),
+    )
+    .max(32)
+    .optional(),
 });
 export const stepLogDetails = z.looseObject({
   source: z.enum(['board', 'backend', 'station']),
@@ -184,7 +201,36 @@ export const unitFinishedDetails = z.looseObject({
   message: z.string().max(2000).optional(),
   deviceId: ident.optional(),
 });
-export const unitVoidedDetails = z.looseObject({ reason: text });
+export const unitVoidedDetails = z.looseObject({ reason: text, signatureSeq: z.int().positive().optional() });
+/** A note QA or a supervisor adds to a unit's record: a new event, nothing edited in place. */
+export const unitNoteDetails = z.looseObject({ text: z.string().min(1).max(2000) });
+
+/** What a person's electronic signature means (21 CFR 11.50: the meaning is part of the signature). */
+export const SIGNATURE_MEANINGS = [
+  'reviewed',
+  'approved',
+  'released',
+  'voided',
+  'closed-short',
+  'reprovision-approved',
+] as const;
+export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];
+export const SIGNATURE_SUBJECTS = ['unit', 'batch'] as const;
+export type SignatureSubjectType = (typeof SIGNATURE_SUBJECTS)[number];
+/**
+ * An electronic signature: who (the envelope's operator, re-authenticated with their PIN), their name as printed,
+ * when (the envelope's time), what it means, and the hash of the record signed (review/signatures.ts says how it is
+ * computed), so a signature cannot be moved to another record or survive a change to the one it signed.
+ */
+export const signatureDetails = z.looseObject({
+  meaning: z.enum(SIGNATURE_MEANINGS),
+  signerName: text,
+  subject: z.strictObject({ type: z.enum(SIGNATURE_SUBJECTS), id: ident }),
+  recordHash: sha256Hex,
+  /** The record as it stood at this seq: the subject's events up to it. */
+  coversSeq: z.int().min(0),
+  reason: text.optional(),
+});
 /** Fields of the unit projection a correction may set; the corrected event itself stays as it was. */
 export const correctionDetails = z.looseObject({
   reason: text,
@@ -298,6 +344,19 @@ export const auditEventInputSchema = z.discriminatedUnion('kind', [
     details: unitFinishedDetails,
   }),
   z.object({ ...envelope, kind: z.literal('unit.voided'), unitId: ident, details: unitVoidedDetails }),
+  z.object({
+    ...envelope,
+    kind: z.literal('unit.note'),
+    unitId: ident,
+    operator: z.string().min(1).max(128),
+    details: unitNoteDetails,
+  }),
+  z.object({
+    ...envelope,
+    kind: z.literal('signature'),
+    operator: z.string().min(1).max(128),
+    details: signatureDetails,
+  }),
   z.object({
     ...envelope,
     kind: z.literal('correction'),

@@ -17,6 +17,8 @@ export interface BatchRecord {
   openedAt: string;
   closedAt: string | null;
   state: BatchState;
+  /** When the batch was released (a signature meaning "released"), or null. */
+  releasedAt: string | null;
   lastSeq: number;
 }
 
@@ -39,6 +41,10 @@ export interface UnitRecord {
   durationMs: number | null;
   /** 1 for the first run of this unit id; each later unit.started (a re-provision) adds one. */
   attempt: number;
+  /** Who started the unit's latest attempt. */
+  operator: string | null;
+  /** When QA last signed this attempt reviewed, or null. */
+  reviewedAt: string | null;
   /** The last event that changed this row. */
   lastSeq: number;
 }
@@ -52,6 +58,7 @@ interface BatchRow {
   opened_at: string;
   closed_at: string | null;
   state: BatchState;
+  released_at: string | null;
   last_seq: number;
 }
 
@@ -71,6 +78,8 @@ interface UnitRow {
   ended_at: string | null;
   duration_ms: number | null;
   attempt: number;
+  operator: string | null;
+  reviewed_at: string | null;
   last_seq: number;
 }
 
@@ -95,6 +104,7 @@ export class Projections {
   private readonly getEventUnit: Statement<[number], { unit_id: string | null; batch_id: string | null }>;
   private readonly insertBatch: Statement;
   private readonly closeBatch: Statement;
+  private readonly releaseBatch: Statement;
   private readonly insertUnit: Statement;
   private readonly restartUnit: Statement;
   private readonly updateUnit: Statement;
@@ -110,22 +120,28 @@ export class Projections {
     this.closeBatch = db.prepare(
       `UPDATE batches SET state = 'closed', closed_at = @closed_at, last_seq = @last_seq WHERE id = @id`,
     );
-    this.insertUnit = db.prepare(
-      `INSERT INTO units (id, batch_id, slot, soc, mcu_id, serial_number, state, started_at, attempt, last_seq)
-       VALUES (@id, @batch_id, @slot, @soc, @mcu_id, @serial_number, 'in-progress', @started_at, 1, @last_seq)`,
+    this.releaseBatch = db.prepare(
+      `UPDATE batches SET released_at = @released_at, last_seq = @last_seq WHERE id = @id`,
     );
+    this.insertUnit = db.prepare(
+      `INSERT INTO units (id, batch_id, slot, soc, mcu_id, serial_number, state, started_at, attempt, operator,
+                          last_seq)
+       VALUES (@id, @batch_id, @slot, @soc, @mcu_id, @serial_number, 'in-progress', @started_at, 1, @operator,
+               @last_seq)`,
+    );
+    // A new attempt is a new record to review: its review starts over.
     this.restartUnit = db.prepare(
       `UPDATE units SET batch_id = @batch_id, slot = @slot, soc = coalesce(@soc, soc),
          mcu_id = coalesce(@mcu_id, mcu_id), serial_number = coalesce(@serial_number, serial_number),
          state = 'in-progress', last_step = NULL, outcome = NULL,
          error_code = NULL, started_at = @started_at, ended_at = NULL, duration_ms = NULL,
-         attempt = attempt + 1, last_seq = @last_seq
+         attempt = attempt + 1, operator = @operator, reviewed_at = NULL, last_seq = @last_seq
        WHERE id = @id`,
     );
     this.updateUnit = db.prepare(
       `UPDATE units SET soc = @soc, mcu_id = @mcu_id, device_id = @device_id, state = @state,
          last_step = @last_step, outcome = @outcome, error_code = @error_code, ended_at = @ended_at,
-         duration_ms = @duration_ms, last_seq = @last_seq
+         duration_ms = @duration_ms, reviewed_at = @reviewed_at, last_seq = @last_seq
        WHERE id = @id`,
     );
   }
@@ -205,6 +221,7 @@ export class Projections {
           mcu_id: str(d.mcuId) ?? null,
           serial_number: str((d.scan as Record<string, unknown> | undefined)?.serialNumber) ?? null,
           started_at: event.at,
+          operator: event.operator,
           last_seq: seq,
         };
         if (this.getUnit.get(event.unit_id ?? '')) this.restartUnit.run(row);
@@ -244,6 +261,31 @@ export class Projections {
           u.state = 'voided';
           u.ended_at ??= event.at;
         });
+      case 'signature': {
+        const subject = d.subject as { type?: unknown; id?: unknown } | undefined;
+        // A signature is about exactly the record its envelope names, so queries by unit or batch find it.
+        if (
+          subject?.type === 'unit' &&
+          (event.unit_id !== subject.id || !this.getUnit.get(String(subject.id)))
+        )
+          return reject(
+            `a signature on unit "${String(subject?.id)}" must name that started unit as its unitId`,
+          );
+        if (
+          subject?.type === 'batch' &&
+          (event.batch_id !== subject.id || event.unit_id !== null || !this.getBatch.get(String(subject.id)))
+        )
+          return reject(`a signature on batch "${String(subject?.id)}" must name that batch (and no unit)`);
+        if (d.meaning === 'reviewed' && subject?.type === 'unit') {
+          return this.changeUnit(event, (u) => {
+            u.reviewed_at = event.at;
+          });
+        }
+        if (d.meaning === 'released' && subject?.type === 'batch' && typeof subject.id === 'string') {
+          this.releaseBatch.run({ id: subject.id, released_at: event.at, last_seq: seq });
+        }
+        return;
+      }
       case 'correction': {
         const set = d.set as Record<string, unknown> | undefined;
         if (!set || Object.keys(set).length === 0) return;
@@ -394,6 +436,7 @@ function toBatchRecord(row: BatchRow): BatchRecord {
     openedAt: row.opened_at,
     closedAt: row.closed_at,
     state: row.state,
+    releasedAt: row.released_at,
     lastSeq: row.last_seq,
   };
 }
@@ -415,6 +458,8 @@ function toUnitRecord(row: UnitRow): UnitRecord {
     endedAt: row.ended_at,
     durationMs: row.duration_ms,
     attempt: row.attempt,
+    operator: row.operator,
+    reviewedAt: row.reviewed_at,
     lastSeq: row.last_seq,
   };
 }

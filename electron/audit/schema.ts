@@ -126,6 +126,27 @@ export const MIGRATIONS: readonly string[] = [
     updated_at      TEXT NOT NULL
   );
   `,
+  // 3: what QA review reads. Units carry the operator who started them and when QA last signed them reviewed,
+  // batches when they were released; indexes for keyset paging (newest first) under each filter, and for search
+  // by chip, device id and serial. The backfill gives exactly what replaying the events gives (replay-views.ts).
+  `
+  ALTER TABLE units ADD COLUMN operator TEXT;
+  ALTER TABLE units ADD COLUMN reviewed_at TEXT;
+  ALTER TABLE batches ADD COLUMN released_at TEXT;
+  UPDATE units SET operator = (
+    SELECT e.operator FROM events e WHERE e.unit_id = units.id AND e.kind = 'unit.started' ORDER BY e.seq DESC LIMIT 1
+  );
+  CREATE INDEX units_started ON units(started_at, id);
+  CREATE INDEX units_batch_started ON units(batch_id, started_at, id);
+  CREATE INDEX units_state_started ON units(state, started_at, id);
+  CREATE INDEX units_error_started ON units(error_code, started_at, id) WHERE error_code IS NOT NULL;
+  CREATE INDEX units_operator_started ON units(operator, started_at, id);
+  CREATE INDEX units_slot_started ON units(slot, started_at, id);
+  CREATE INDEX units_mcu ON units(mcu_id, started_at) WHERE mcu_id IS NOT NULL;
+  CREATE INDEX units_device ON units(device_id, started_at) WHERE device_id IS NOT NULL;
+  CREATE INDEX units_serial_started ON units(serial_number, started_at) WHERE serial_number IS NOT NULL;
+  CREATE INDEX batches_recipe ON batches(recipe_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -81,6 +81,7 @@ export function recordInAudit(
         details: {
           durationMs: entry.durationMs,
           measurements: entry.details,
+          ...(entry.backend && entry.backend.length > 0 && { backend: entry.backend }),
           ...(entry.error && {
             errorCode: entry.error.code,
             message: entry.error.operatorMessage,

@@ -2,6 +2,7 @@
  * The cloud port over the Infuse API client. Every call of every slot goes through one limit, so N slots never put
  * N x calls on the backend at once; the cloud public key is fetched once per batch.
  */
+import { AsyncResource } from 'node:async_hooks';
 import pLimit from 'p-limit';
 import { unwrap, type InfuseClient } from '../backend';
 import type { CloudPort } from './ports';
@@ -14,7 +15,10 @@ export interface BackendCloudPortOptions {
 }
 
 export function backendCloudPort(client: InfuseClient, options: BackendCloudPortOptions): CloudPort {
-  const limit = pLimit(Math.max(1, options.concurrency));
+  const limited = pLimit(Math.max(1, options.concurrency));
+  // Each queued call must run in its caller's async context: the step whose record its backend requests belong to
+  // (backend-calls.ts). p-limit keeps it today; binding says so, whatever limiter comes next.
+  const limit = <T>(work: () => Promise<T>): Promise<T> => limited(AsyncResource.bind(work));
   let cloudKey: Promise<Buffer> | undefined;
   return {
     findDevice: async (soc, mcuId) => unwrap(await limit(() => client.getDeviceBySocAndMcuId(soc, mcuId))),

@@ -2,6 +2,7 @@
 export { openBatchContext } from './batch-context';
 export type { BatchContext, BatchNetwork, OpenBatchOptions } from './batch-context';
 export { backendCloudPort, type BackendCloudPortOptions } from './cloud-port';
+export { recordBackendCall, type BackendCall } from './backend-calls';
 export type { BoardPort, CloudPort } from './ports';
 export { runUnit, UNIT_STEPS } from './unit-workflow';
 export type { RunUnitInput, StepDefinition, UnitResult } from './unit-workflow';

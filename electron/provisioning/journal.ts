@@ -5,6 +5,7 @@
  * written), and the unit stops right there: nothing proceeds unrecorded.
  */
 import { STEP_NAMES, type StepName, type StepOutcome, type UnitOutcome } from '../station-api';
+import type { BackendCall } from './backend-calls';
 
 export { STEP_NAMES };
 export type { StepName, StepOutcome, UnitOutcome };
@@ -52,6 +53,8 @@ export type JournalEntry =
       error?: ErrorSummary;
       /** The board's own log lines seen during the step. */
       boardLog: string[];
+      /** The backend requests the step made (path templates, status, timing). */
+      backend?: BackendCall[];
     }
   | {
       kind: 'unit.finished';

@@ -15,6 +15,7 @@ import { fail, isAuditFailure, ProvisioningError, toProvisioningError } from './
 import type { ErrorSummary, StepDetails, StepName, UnitJournal, UnitOutcome } from './journal';
 import type { BoardPort } from './ports';
 import { connect, identify, recipeChecks } from './steps/board-identity';
+import { collectBackendCalls, type BackendCall } from './backend-calls';
 import { cloudKey, deviceRecord } from './steps/cloud-device';
 import { communicationCheck, finish } from './steps/finish';
 import { keyAgreement, mqttToken, type DerivedKey } from './steps/keys';
@@ -161,6 +162,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
     const intent: Intent = (action, details) =>
       journal.record({ kind: 'step.intent', unitId, step: name, action, details });
     let output: StepOutput<T>;
+    const backend: BackendCall[] = [];
     try {
       journal.record({
         kind: 'step.started',
@@ -170,7 +172,11 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
         index: index + 1,
         count: STEP_COUNT,
       });
-      output = await withTimeout(work(intent), definition.timeoutMs(batch), name);
+      output = await withTimeout(
+        collectBackendCalls(() => work(intent), backend),
+        definition.timeoutMs(batch),
+        name,
+      );
     } catch (thrown) {
       const error = toProvisioningError(thrown, name);
       const cancelled = error.code === 'CANCELLED';
@@ -186,6 +192,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
           details: {},
           error: summary(error),
           boardLog: [...boardLog],
+          backend: [...backend],
         });
       }
       throw new UnitStopped(error, cancelled ? null : name, cancelled ? 'cancelled' : 'failed');
@@ -199,6 +206,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
       durationMs: now().getTime() - stepStart.getTime(),
       details: output.details as StepDetails,
       boardLog: [...boardLog],
+      backend: [...backend],
     });
     return output.value;
   };

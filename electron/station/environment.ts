@@ -5,7 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { InfuseClient, SecretBytes, type BackendLogger } from '../backend';
+import { InfuseClient, SecretBytes, type BackendLogEntry, type BackendLogger } from '../backend';
+import { recordBackendCall } from '../provisioning';
 import { sealUplink, sendUplink, startSandbox, type FaultConfigInput, type SandboxHandle } from '../sandbox';
 import type { SecretStore } from '../secrets';
 import { startSimulator, type FaultRule, type Simulator } from '../../firmware-protocol/virtual-board';
@@ -73,10 +74,17 @@ export async function startEnvironment(options: StationEnvironmentOptions): Prom
   try {
     let client: InfuseClient;
     let sandbox: SandboxHandle | undefined;
+    const forward = options.backendLogger;
     const budget = {
       timeoutMs: config.backend.timeoutMs,
       retry: { maxAttempts: config.backend.retries + 1 },
-      ...(options.backendLogger && { logger: options.backendLogger }),
+      // Every request goes into the record of the step that made it, and on to the station log.
+      logger: (entry: BackendLogEntry) => {
+        recordBackendCall(entry);
+        if (typeof forward === 'function') forward(entry);
+        else
+          forward?.info(entry, `backend ${entry.method} ${entry.endpoint} ${entry.status ?? entry.outcome}`);
+      },
     };
     if (config.backend.mode === 'sandbox') {
       sandbox = await startSandbox({

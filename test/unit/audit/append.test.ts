@@ -155,6 +155,8 @@ describe('projections follow the events', () => {
       endedAt: '2026-11-25T19:00:03.250+00:00',
       durationMs: 1250,
       attempt: 1,
+      operator: 'ann',
+      reviewedAt: null,
       lastSeq: 14,
     });
     expect(store.findUnitByMcuId('nrf9151', 'mcu-batch-1-2')?.id).toBe('batch-1-unit-2');
@@ -381,8 +383,8 @@ describe('no secret is ever stored', () => {
     ['apiKey', { apiKey: 'ik_live_123' }, 'details.apiKey'],
     [
       'nested sharedSecret',
-      { backend: { reply: { sharedSecret: 'x' } } },
-      'details.backend.reply.sharedSecret',
+      { cloud: { reply: { sharedSecret: 'x' } } },
+      'details.cloud.reply.sharedSecret',
     ],
     [
       'MQTT_TOKEN in an array',

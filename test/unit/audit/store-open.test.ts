@@ -11,7 +11,7 @@ describe('AuditStore.open', () => {
     expect(existsSync(file)).toBe(false);
     openStore(file).close();
     const db = new Database(file, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
     const tables = db
       .prepare<[], { name: string }>(
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') ORDER BY name",
@@ -43,10 +43,16 @@ describe('AuditStore.open', () => {
     db.pragma('user_version = 1');
     db.close();
     const store = openStore(file);
-    expect(store.unit('u-1')).toMatchObject({ state: 'passed', outcome: 'passed', serialNumber: null });
+    expect(store.unit('u-1')).toMatchObject({
+      state: 'passed',
+      outcome: 'passed',
+      serialNumber: null,
+      operator: null,
+      reviewedAt: null,
+    });
     store.close();
     const raw = new Database(file, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.pragma('user_version', { simple: true })).toBe(3);
     expect(raw.prepare('SELECT count(*) AS n FROM accounts').get()).toEqual({ n: 0 });
     raw.close();
   });
@@ -136,7 +142,7 @@ describe('AuditStore.open', () => {
     db.pragma('user_version = 7');
     db.close();
     expect(() => openStore(file)).toThrow(
-      `the audit trail ${file} has schema version 7, newer than this station understands (2); update the station software`,
+      `the audit trail ${file} has schema version 7, newer than this station understands (3); update the station software`,
     );
   });
 });
