@@ -5,6 +5,10 @@
  * measurements without a schema change, and the store still checks them for secret-like keys.
  */
 import { z } from 'zod';
+import { SIGNATURE_MEANINGS, type SignatureMeaning } from '../station-api';
+
+/** What a person's electronic signature means (21 CFR 11.50: the meaning is part of the signature); one list, in the contract. */
+export { SIGNATURE_MEANINGS, type SignatureMeaning };
 
 export const AUDIT_EVENT_KINDS = [
   'operator.login',
@@ -206,15 +210,6 @@ export const unitVoidedDetails = z.looseObject({ reason: text, signatureSeq: z.i
 export const unitNoteDetails = z.looseObject({ text: z.string().min(1).max(2000) });
 
 /** What a person's electronic signature means (21 CFR 11.50: the meaning is part of the signature). */
-export const SIGNATURE_MEANINGS = [
-  'reviewed',
-  'approved',
-  'released',
-  'voided',
-  'closed-short',
-  'reprovision-approved',
-] as const;
-export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];
 export const SIGNATURE_SUBJECTS = ['unit', 'batch'] as const;
 export type SignatureSubjectType = (typeof SIGNATURE_SUBJECTS)[number];
 /**

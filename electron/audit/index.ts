@@ -25,3 +25,13 @@ export {
   type TrailSigner,
 } from './signing';
 export { loadStationSigner } from './station-identity';
+export {
+  checkSignature,
+  computeRecordHash,
+  currentRecordHash,
+  signaturesOf,
+  verifyAllSignatures,
+  type RecordHash,
+  type SignatureSubject,
+  type SignatureView,
+} from './record-hash';

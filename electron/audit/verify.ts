@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { AuditOpenError } from './errors';
 import { AUDIT_TIMESTAMP } from './events';
 import { canonicalJson, eventHash, GENESIS_HASH, type EventRowFields } from './hash-chain';
+import { verifyAllSignatures } from './record-hash';
 import { replayViews } from './replay-views';
 import { MIGRATIONS } from './schema';
 import { checkpointMessage, keyFingerprint, verifyCheckpoint } from './signing';
@@ -28,6 +29,8 @@ export type TamperReason =
   | 'unsigned'
   | 'anchor'
   | 'views'
+  /** An electronic signature whose record no longer hashes to what was signed. */
+  | 'signature'
   | 'schema';
 
 export interface VerifyOptions {
@@ -117,6 +120,15 @@ export function verifyAuditChain(dbFile: string, options: VerifyOptions = {}): V
     if (options.replayViews ?? options.from === undefined) {
       const views = replayViews(db);
       if (views) return bad(views.seq, 'views', views.message);
+    }
+    const signatures = verifyAllSignatures(db, options.from?.seq ?? 0);
+    const broken = signatures.invalid[0];
+    if (broken) {
+      return bad(
+        broken.seq,
+        'signature',
+        `the ${broken.meaning} signature by ${broken.signerName} at seq ${broken.seq} on ${broken.subject.type} ${broken.subject.id} does not hold: ${broken.problem ?? 'invalid'}`,
+      );
     }
     return anchored;
   } catch (error) {

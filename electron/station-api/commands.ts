@@ -9,6 +9,15 @@
 import { z } from 'zod';
 import { snapshotSchema, sessionSchema } from './snapshot';
 import {
+  chainStatusSchema,
+  signatureSubjectSchema,
+  signatureViewSchema,
+  unitDetailSchema,
+  unitFacetsSchema,
+  unitPageRequestSchema,
+  unitPageSchema,
+} from './review';
+import {
   credentialSchema,
   operatorIdSchema,
   reasonSchema,
@@ -38,6 +47,14 @@ const done = z.looseObject({});
 const OPERATING: readonly Role[] = ['operator', 'supervisor'];
 const REVIEWING: readonly Role[] = ['operator', 'qa', 'supervisor'];
 const ADMIN: readonly Role[] = ['admin'];
+/** QA review and the supervisor's screens: operators provision, they do not review their own work. */
+const QA: readonly Role[] = ['qa', 'supervisor'];
+
+/** The hash of the record the signer was shown (unit.detail's `record.recordHash`): a changed record is refused. */
+const recordHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'the 64-hex record hash the signer was shown');
+/** Signing re-enters the PIN of the person logged in (21 CFR 11.200: each signing, not only the login). */
+const signingPinSchema = credentialSchema;
+const unitIdSchema = z.string().min(1).max(128);
 
 const approvalSchema = z.strictObject({ operatorId: operatorIdSchema, pin: credentialSchema });
 
@@ -140,10 +157,11 @@ export const COMMANDS = {
     description: 'open a batch (or continue the open one of that name)',
   }),
   'batch.close': define({
-    input: z.strictObject({ reason: reasonSchema.optional() }),
+    input: z.strictObject({ reason: reasonSchema.optional(), pin: signingPinSchema.optional() }),
     result: z.object({ batchId: z.string() }),
     access: OPERATING,
-    description: 'close the batch; closing short of its target needs a supervisor and a reason',
+    description:
+      "close the batch; closing short of its target needs a supervisor's reason and signature (PIN)",
   }),
   'slot.scan': define({
     input: z.strictObject({ text: z.string().min(1).max(500), slot: slotNameSchema.optional() }),
@@ -163,11 +181,13 @@ export const COMMANDS = {
       reason: reasonSchema.optional(),
       /** A supervisor approving on the spot, when the operator logged in is not one. */
       approvedBy: approvalSchema.optional(),
+      /** The supervisor logged in signs the approval with their PIN. */
+      pin: signingPinSchema.optional(),
     }),
     result: z.object({ unitId: z.string() }),
     access: OPERATING,
     description:
-      'run the unit again on the same board; a not-retry-safe failure needs a supervisor and a reason',
+      "run the unit again on the same board; a not-retry-safe failure needs a supervisor's reason and signature",
   }),
   'slot.cancel': define({
     input: z.strictObject({ slot: slotNameSchema }),
@@ -198,6 +218,74 @@ export const COMMANDS = {
     result: z.object({ report: verifyReportSchema }),
     access: ['qa', 'supervisor', 'admin'],
     description: "re-walk the audit trail's hash chain",
+  }),
+  'audit.status': define({
+    input: nothing,
+    result: z.object({ status: chainStatusSchema }),
+    access: QA,
+    description: 'the chain head, and when it was last verified and how that went',
+  }),
+  'units.query': define({
+    input: unitPageRequestSchema,
+    result: unitPageSchema,
+    access: QA,
+    description: "a page of the station's units, newest first, filtered and searched (keyset paging)",
+  }),
+  'units.facets': define({
+    input: nothing,
+    result: z.object({ facets: unitFacetsSchema }),
+    access: QA,
+    description: 'the values the units filters offer (batches, recipes, operators, slots, error codes)',
+  }),
+  'unit.detail': define({
+    input: z.strictObject({ unitId: unitIdSchema }),
+    result: z.object({ detail: unitDetailSchema }),
+    access: QA,
+    description:
+      "a unit's whole record: attempts, steps, backend calls, board log, signatures, chain position",
+  }),
+  'unit.note': define({
+    input: z.strictObject({
+      unitId: unitIdSchema,
+      text: z.string().trim().min(1, 'a note needs some text').max(2000, 'a note is at most 2000 characters'),
+    }),
+    result: z.object({ seq: z.number().int() }),
+    access: QA,
+    description: "add a note to a unit's record (a new event; nothing is edited)",
+  }),
+  'record.sign': define({
+    input: z.strictObject({
+      subject: signatureSubjectSchema,
+      meaning: z.enum(['reviewed', 'approved']),
+      pin: signingPinSchema,
+      recordHash: recordHashSchema,
+      reason: reasonSchema.optional(),
+    }),
+    result: z.object({ signature: signatureViewSchema }),
+    access: QA,
+    description:
+      'sign a unit or batch record "reviewed" or "approved" (PIN re-entered, bound to the record hash)',
+  }),
+  'unit.void': define({
+    input: z.strictObject({
+      unitId: unitIdSchema,
+      reason: reasonSchema,
+      pin: signingPinSchema,
+      recordHash: recordHashSchema,
+    }),
+    result: z.object({ signature: signatureViewSchema }),
+    access: QA,
+    description: 'void a unit (it no longer counts as made): a reason and a signature',
+  }),
+  'batch.release': define({
+    input: z.strictObject({
+      batchId: z.string().min(1).max(128),
+      pin: signingPinSchema,
+      reason: reasonSchema.optional(),
+    }),
+    result: z.object({ signature: signatureViewSchema }),
+    access: QA,
+    description: 'release a closed batch (to the customer): a signature over the whole batch record',
   }),
   'accounts.list': define({
     input: nothing,
@@ -302,6 +390,9 @@ export const COMMAND_ERROR_CODES = [
   'DUPLICATE_SERIAL',
   'NO_SLOT_WAITING',
   'UNIT_NOT_FOUND',
+  'BATCH_NOT_FOUND',
+  'RECORD_CHANGED',
+  'ALREADY_SIGNED',
   'STATION_STOPPED',
   'INTERNAL_ERROR',
 ] as const;

@@ -10,3 +10,4 @@ export * from './commands';
 export { reduce, reduceAll } from './reduce';
 export { slotActions, type SlotAction } from './slot-actions';
 export * from './bridge';
+export * from './review';

@@ -18,6 +18,18 @@ import type { BatchRuntime } from './batch-runtime';
 import type { Sessions } from './sessions';
 import type { Slots } from './slots';
 import type { AuditStore } from '../audit';
+import type { ReviewDb } from '../review';
+import {
+  detailCommand,
+  facetsCommand,
+  noteCommand,
+  queryUnitsCommand,
+  releaseBatchCommand,
+  sign,
+  signRecordCommand,
+  voidUnitCommand,
+  type LastVerification,
+} from './review-commands';
 
 export interface HandlerContext {
   store: AuditStore;
@@ -33,6 +45,13 @@ export interface HandlerContext {
   firstAdminName: string;
   /** Verifies the whole trail: every hash, every signature against the station's key, its anchor, the views. */
   verifyTrail: () => VerifyResult;
+  /** The read-only connection QA review reads through. */
+  reviewDb: () => ReviewDb;
+  /** The last verification of the trail (when the station opened it, or the last Verify now). */
+  verification: { last: LastVerification | null };
+  stationKeyFingerprint: string;
+  lastCheckpoint: () => { seq: number; hash: string } | null;
+  now: () => Date;
 }
 
 type Handler<N extends CommandName> = (
@@ -63,7 +82,7 @@ export const HANDLERS: HandlerTable = {
     if (!result.ok) return result;
     return ok({ batchId: result.batchId, continued: result.continued });
   },
-  'batch.close': (c, input, session) => {
+  'batch.close': async (c, input, session) => {
     const batch = c.batch.current;
     if (!batch) return { ok: false, code: 'NO_BATCH', message: 'No batch is open.' };
     if (c.slots.runningCount() > 0) {
@@ -90,6 +109,20 @@ export const HANDLERS: HandlerTable = {
           message: `Batch "${batch.name}" is short of its target (${batch.counts.passed} of ${batch.targetQuantity}): give a reason for closing it.`,
         };
       }
+      if (!input.pin) {
+        return {
+          ok: false,
+          code: 'APPROVAL_REQUIRED',
+          message: `Closing batch "${batch.name}" short is signed: enter your PIN with the reason.`,
+        };
+      }
+      const signed = await sign(c, session, {
+        subject: { type: 'batch', id: batch.id },
+        meaning: 'closed-short',
+        pin: input.pin,
+        reason: input.reason,
+      });
+      if (!signed.ok) return signed;
     }
     const reason =
       input.reason ??
@@ -106,10 +139,12 @@ export const HANDLERS: HandlerTable = {
     if (!safe && last) {
       // A failure that was not retry-safe may have changed the board or the cloud: a supervisor decides.
       let approver: string | null = hasRole(session, ['supervisor']) ? who(session) : null;
+      let approvedHere = false;
       if (!approver && input.approvedBy) {
         const approved = await c.sessions.approve('slot.retry', input.approvedBy, ['supervisor']);
         if (!approved.ok) return approved;
         approver = approved.approver;
+        approvedHere = true;
       }
       if (!approver) {
         return c.sessions.deny(
@@ -126,8 +161,27 @@ export const HANDLERS: HandlerTable = {
           message: `Retrying ${last.error?.code} needs a reason: say why the board may be run again.`,
         };
       }
+      if (!approvedHere && !input.pin) {
+        return {
+          ok: false,
+          code: 'APPROVAL_REQUIRED',
+          message: `Approving a retry of ${last.error?.code} is signed: enter your PIN with the reason.`,
+        };
+      }
       const refused = c.slots.cannotStart();
       if (refused) return refused;
+      // Re-provisioning after a failure that may have changed the board or the cloud: the approver's signature.
+      const signed = await sign(c, session, {
+        // A failure before the unit had an id is approved on the batch's record.
+        subject: last.unitId
+          ? { type: 'unit', id: last.unitId }
+          : { type: 'batch', id: c.batch.current?.id ?? '' },
+        meaning: 'reprovision-approved',
+        pin: input.pin ?? '',
+        reason: input.reason,
+        ...(approvedHere && approver !== null && { signer: { operatorId: approver } }),
+      });
+      if (!signed.ok) return signed;
       c.store.append({
         kind: 'retry.authorized',
         operator: who(session),
@@ -136,6 +190,7 @@ export const HANDLERS: HandlerTable = {
           slotName: input.slot,
           reason: input.reason,
           authorizedBy: approver,
+          signatureSeq: signed.seq,
           ...(last.error && { errorCode: last.error.code }),
         },
       });
@@ -179,8 +234,19 @@ export const HANDLERS: HandlerTable = {
     });
   },
 
-  'audit.verify': (c) => {
+  'audit.verify': (c, _input, session) => {
     const result = c.verifyTrail();
+    c.verification.last = {
+      at: c.now().toISOString(),
+      scope: 'full',
+      intact: result.ok,
+      events: result.ok ? result.events : null,
+      firstBadSeq: result.ok ? null : result.firstBadSeq,
+      message: result.ok
+        ? `intact: ${result.events} events, ${result.checkpoints} checkpoints signed by ${result.signedBy ?? 'no key'}`
+        : result.message,
+      by: who(session),
+    };
     return ok({
       report: result.ok
         ? {
@@ -199,6 +265,28 @@ export const HANDLERS: HandlerTable = {
           },
     });
   },
+
+  'audit.status': (c) => {
+    const head = c.store.lastEvent();
+    return ok({
+      status: {
+        head: head ? { seq: head.seq, hash: head.hash } : null,
+        lastVerified: c.verification.last,
+        lastCheckpoint: c.lastCheckpoint(),
+        stationKeyFingerprint: c.stationKeyFingerprint,
+      },
+    });
+  },
+  'units.query': (c, input) => queryUnitsCommand(c, input),
+  'units.facets': (c) => facetsCommand(c),
+  'unit.detail': (c, input) => detailCommand(c, input.unitId),
+  'unit.note': (c, input, session) => noteCommand(c, session, input.unitId, input.text),
+  'record.sign': (c, input, session) => signRecordCommand(c, session, input),
+  'unit.void': (c, input, session) =>
+    voidUnitCommand(c, session, input, () => {
+      if (c.batch.current?.id === c.store.unit(input.unitId)?.batchId) c.batch.refresh();
+    }),
+  'batch.release': (c, input, session) => releaseBatchCommand(c, session, input),
 
   'accounts.list': (c) => ok({ accounts: c.accounts.list() }),
   'accounts.init': async (c, input) => {

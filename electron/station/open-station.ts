@@ -17,6 +17,7 @@ import { guardTrail, TrailRefusedError, writeAnchor } from './trail-guard';
 import { EventBus } from './event-bus';
 import { Sessions } from './sessions';
 import { Slots } from './slots';
+import type { LastVerification } from './review-commands';
 import { newRunId, Station } from './station';
 import { SOFTWARE_VERSION } from './version';
 
@@ -122,6 +123,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
   });
   let store: AuditStore | undefined;
   let sessions: Sessions | undefined;
+  let openVerification: LastVerification | null = null;
   try {
     // A key made just now may adopt an unsigned (older software's) trail; a key that already existed may not.
     const keyExisted = await options.secrets.has(STATION_KEY_SECRET);
@@ -135,7 +137,16 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
     }
     // Before anything is appended: a trail that does not verify stops the station here.
     try {
-      guardTrail(environment.databaseFile, signer, { mayAdopt: !keyExisted });
+      const guarded = guardTrail(environment.databaseFile, signer, { mayAdopt: !keyExisted });
+      openVerification = {
+        at: now().toISOString(),
+        scope: 'open',
+        intact: true,
+        events: guarded.verifiedEvents,
+        firstBadSeq: null,
+        message: `verified when the station opened: ${guarded.verifiedEvents} events since the last verified checkpoint`,
+        by: null,
+      };
     } catch (error) {
       if (error instanceof TrailRefusedError) {
         logger?.error({ event: 'audit.refused', file: environment.databaseFile, message: error.message });
@@ -219,6 +230,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
       slots,
       reconciled,
       firstAdminName: config.firstAdmin?.name ?? 'admin',
+      openVerification,
       signer,
       anchors,
       sandbox: config.environment === 'sandbox',

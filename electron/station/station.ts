@@ -13,6 +13,7 @@ import {
   type TrailSigner,
 } from '../audit';
 import type { AccountStore } from '../people';
+import { openReviewDb, type ReviewDb } from '../review';
 import type { Reconciliation } from '../provisioning';
 import {
   COMMANDS,
@@ -30,6 +31,7 @@ import { HANDLERS, type HandlerContext } from './command-handlers';
 import type { StationEnvironment } from './environment';
 import type { EventBus } from './event-bus';
 import type { Sessions } from './sessions';
+import type { LastVerification } from './review-commands';
 import type { Slots } from './slots';
 import type { StationHandle } from './station-handle';
 
@@ -39,6 +41,10 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set([
   'ports.list',
   'unit.history',
   'audit.verify',
+  'audit.status',
+  'units.query',
+  'units.facets',
+  'unit.detail',
   'accounts.list',
 ]);
 
@@ -60,6 +66,8 @@ export interface StationParts {
   anchors: { last: CheckpointAnchor | null };
   logger?: Logger;
   now: () => Date;
+  /** How the trail verified when the station opened it (QA's chain status until someone runs Verify now). */
+  openVerification: LastVerification | null;
   /** Releases what openStation acquired beyond the parts (the log subscription). */
   release: () => Promise<void>;
 }
@@ -72,6 +80,7 @@ export class Station implements StationHandle {
   private queue: Promise<unknown> = Promise.resolve();
   private stoppedReason: string | null = null;
   private closing: Promise<void> | undefined;
+  private reviewDb: ReviewDb | undefined;
 
   constructor(private readonly parts: StationParts) {
     this.runId = parts.runId;
@@ -96,6 +105,12 @@ export class Station implements StationHandle {
           expectKey: { publicKey: parts.signer.publicKey },
           anchors: parts.anchors.last ? [parts.anchors.last] : [],
         }),
+      reviewDb: () => (this.reviewDb ??= openReviewDb(parts.store.file)),
+      verification: { last: parts.openVerification },
+      stationKeyFingerprint: parts.signer.fingerprint,
+      lastCheckpoint: () =>
+        parts.anchors.last ? { seq: parts.anchors.last.seq, hash: parts.anchors.last.hash } : null,
+      now: parts.now,
     };
   }
 
@@ -236,6 +251,7 @@ export class Station implements StationHandle {
         // A full disk now: the next start verifies from the last checkpoint that did reach the disk.
       }
     }
+    this.reviewDb?.close();
     store.close();
     await environment.close();
   }

@@ -155,6 +155,19 @@ export async function runStationScenario(client: ScenarioClient): Promise<void> 
     reason: 'flash re-seated, board checked',
     errorCode: 'SERIAL_BOARD_ERROR_STORAGE',
   });
+  // The approval is the supervisor's electronic signature over the failed unit's record.
+  const signatures = auditRows(
+    client.databaseFile,
+    "SELECT seq, operator, unit_id, details FROM events WHERE kind = 'signature'",
+  );
+  expect(signatures).toHaveLength(1);
+  expect(signatures[0]).toMatchObject({ operator: 'supervisor' });
+  expect(JSON.parse(String(authorized[0]!.details)).signatureSeq).toBe(signatures[0]!.seq);
+  expect(JSON.parse(String(signatures[0]!.details))).toMatchObject({
+    meaning: 'reprovision-approved',
+    reason: 'flash re-seated, board checked',
+    subject: { type: 'unit', id: signatures[0]!.unit_id },
+  });
   const deniedRows = auditRows(
     client.databaseFile,
     "SELECT details FROM events WHERE kind = 'access.denied'",

@@ -1,0 +1,204 @@
+/**
+ * The units table of QA review: the station's whole history, newest first, filtered and searched, one page at a
+ * time. Paging is keyset paging on (started_at, id) over the indexes of schema migration 3, so page 20,000 costs
+ * what page 1 costs; an offset would read and throw away every row before it. A cursor is the last row's key,
+ * opaque to clients (base64url JSON).
+ */
+import {
+  unitPageRequestSchema,
+  type UnitPage,
+  type UnitPageRequest,
+  type UnitQuery,
+  type UnitRow,
+} from '../station-api';
+import type { ReviewDb } from './review-db';
+
+export type { UnitPage, UnitPageRequest, UnitQuery, UnitRow };
+
+/** Counting every match of a broad filter on a million rows costs more than a page: past this, "100,000+". */
+export const COUNT_CAP = 100_000;
+/** Shorter search text matches whole values only: a 1-character prefix would match a sixteenth of all units. */
+const MIN_PREFIX = 3;
+
+export class UnitQueryError extends Error {
+  override readonly name = 'UnitQueryError';
+}
+
+interface Cursor {
+  startedAt: string;
+  id: string;
+}
+
+export function encodeCursor(row: Cursor): string {
+  return Buffer.from(JSON.stringify([row.startedAt, row.id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === 'string' &&
+      typeof value[1] === 'string'
+    ) {
+      return { startedAt: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new UnitQueryError(
+    'the page cursor is not one this station gave out: start again from the first page',
+  );
+}
+
+/** The end of the range of strings that start with `prefix` (BINARY collation compares UTF-8 bytes). */
+function prefixEnd(prefix: string): string {
+  return prefix + '\u{10FFFF}';
+}
+
+const SELECT = `SELECT u.id, u.batch_id AS batchId, b.name AS batchName, b.recipe_id AS recipeId, u.slot, u.soc,
+  u.mcu_id AS mcuId, u.device_id AS deviceId, u.serial_number AS serialNumber, u.state, u.outcome,
+  u.error_code AS errorCode, u.last_step AS lastStep, u.operator, u.started_at AS startedAt, u.ended_at AS endedAt,
+  u.duration_ms AS durationMs, u.attempt, u.reviewed_at AS reviewedAt
+  FROM units u CROSS JOIN batches b ON b.id = u.batch_id`;
+// CROSS JOIN: SQLite keeps units as the outer loop, so it walks a units index in (started_at, id) order and stops
+// after a page, instead of starting from the small batches table and sorting every unit it finds.
+
+interface Built {
+  where: string[];
+  params: Record<string, string | number>;
+}
+
+function build(db: ReviewDb, filter: UnitQuery): Built {
+  const where: string[] = [];
+  const params: Record<string, string | number> = {};
+  if (filter.from) {
+    where.push('u.started_at >= @from');
+    params.from = normaliseTime(filter.from);
+  }
+  if (filter.to) {
+    where.push('u.started_at < @to');
+    params.to = normaliseTime(filter.to);
+  }
+  if (filter.batchId) {
+    where.push('u.batch_id = @batchId');
+    params.batchId = filter.batchId;
+  }
+  if (filter.state) {
+    where.push('u.state = @state');
+    params.state = filter.state;
+  }
+  if (filter.errorCode) {
+    where.push('u.error_code = @errorCode');
+    params.errorCode = filter.errorCode;
+  }
+  if (filter.operator) {
+    where.push('u.operator = @operator');
+    params.operator = filter.operator;
+  }
+  if (filter.slot !== undefined) {
+    where.push('u.slot = @slot');
+    params.slot = filter.slot;
+  }
+  if (filter.reviewed !== undefined) {
+    where.push(filter.reviewed ? 'u.reviewed_at IS NOT NULL' : 'u.reviewed_at IS NULL');
+  }
+  if (filter.recipeId && !filter.batchId) {
+    // A recipe is a set of batches; listing them keeps the units query on its (started_at) order instead of
+    // sorting every unit of every matching batch. `+u.batch_id` keeps the planner off the batch index for it.
+    const batches = db
+      .prepare<[string], { id: string }>('SELECT id FROM batches WHERE recipe_id = ?')
+      .all(filter.recipeId)
+      .map((row) => row.id);
+    if (batches.length === 0) where.push('0');
+    else {
+      const names = batches.map((id, index) => {
+        params[`recipeBatch${index}`] = id;
+        return `@recipeBatch${index}`;
+      });
+      where.push(`+u.batch_id IN (${names.join(', ')})`);
+    }
+  } else if (filter.recipeId) {
+    where.push('b.recipe_id = @recipeId');
+    params.recipeId = filter.recipeId;
+  }
+  if (filter.search) {
+    const text = filter.search;
+    const hex = text.toLowerCase();
+    params.searchExact = text;
+    params.searchHex = hex;
+    const parts = [
+      'SELECT rowid FROM units WHERE id = @searchExact',
+      'SELECT rowid FROM units WHERE mcu_id = @searchHex',
+      'SELECT rowid FROM units WHERE device_id = @searchHex',
+      'SELECT rowid FROM units WHERE serial_number = @searchExact',
+    ];
+    if (text.length >= MIN_PREFIX) {
+      params.searchHexEnd = prefixEnd(hex);
+      params.searchEnd = prefixEnd(text);
+      parts.push(
+        'SELECT rowid FROM units WHERE mcu_id >= @searchHex AND mcu_id < @searchHexEnd',
+        'SELECT rowid FROM units WHERE device_id >= @searchHex AND device_id < @searchHexEnd',
+        'SELECT rowid FROM units WHERE serial_number >= @searchExact AND serial_number < @searchEnd',
+      );
+    }
+    where.push(`u.rowid IN (${parts.join(' UNION ')})`);
+  }
+  return { where, params };
+}
+
+/** Audit times are stored as UTC with milliseconds and "+00:00"; a filter time is compared in the same form. */
+function normaliseTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) throw new UnitQueryError(`${iso} is not a time`);
+  return date.toISOString().replace(/Z$/, '+00:00');
+}
+
+/** One page of units matching `request.filter`, newest first. */
+export function queryUnits(db: ReviewDb, input: UnitPageRequest): UnitPage {
+  const parsed = unitPageRequestSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UnitQueryError(
+      `bad unit query: ${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const { filter, limit, cursor } = parsed.data;
+  const { where, params } = build(db, filter);
+  const pageWhere = [...where];
+  const pageParams: Record<string, string | number> = { ...params, limit: limit + 1 };
+  if (cursor) {
+    const key = decodeCursor(cursor);
+    pageWhere.push('(u.started_at, u.id) < (@cursorAt, @cursorId)');
+    pageParams.cursorAt = key.startedAt;
+    pageParams.cursorId = key.id;
+  }
+  const clause = pageWhere.length > 0 ? `WHERE ${pageWhere.join(' AND ')}` : '';
+  const rows = db
+    .prepare<Record<string, string | number>, UnitRow>(
+      `${SELECT} ${clause} ORDER BY u.started_at DESC, u.id DESC LIMIT @limit`,
+    )
+    .all(pageParams);
+  const more = rows.length > limit;
+  const units = more ? rows.slice(0, limit) : rows;
+  let total: number | null = null;
+  let totalCapped = false;
+  if (!cursor) {
+    const countClause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    // Only the recipe-with-batch filter reads the batch row; otherwise counting needs no join.
+    const from = where.some((term) => term.startsWith('b.'))
+      ? 'units u CROSS JOIN batches b ON b.id = u.batch_id'
+      : 'units u';
+    const counted =
+      db
+        .prepare<Record<string, string | number>, { n: number }>(
+          `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${countClause} LIMIT ${COUNT_CAP + 1})`,
+        )
+        .get(params)?.n ?? 0;
+    totalCapped = counted > COUNT_CAP;
+    total = Math.min(counted, COUNT_CAP);
+  }
+  const last = units.at(-1);
+  return { units, next: more && last ? encodeCursor(last) : null, total, totalCapped };
+}

@@ -1,0 +1,255 @@
+/**
+ * What QA review and the supervisor's screens exchange with the station: the units query (filters, keyset pages),
+ * a unit's full record, signatures, the chain status and the batch dashboard. The station computes all of it
+ * (electron/review, electron/reports); these schemas are the contract every host and the renderer share.
+ */
+import { z } from 'zod';
+
+export const UNIT_STATE_FILTERS = [
+  'in-progress',
+  'passed',
+  'failed',
+  'cancelled',
+  'attention',
+  'voided',
+] as const;
+export const SIGNATURE_MEANINGS = [
+  'reviewed',
+  'approved',
+  'released',
+  'voided',
+  'closed-short',
+  'reprovision-approved',
+] as const;
+export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];
+
+const isoTime = z.iso.datetime({ offset: true, message: 'a time like 2026-12-01T06:00:00Z' });
+
+export const unitQuerySchema = z.strictObject({
+  /** Started at or after. */
+  from: isoTime.optional(),
+  /** Started before. */
+  to: isoTime.optional(),
+  batchId: z.string().min(1).max(128).optional(),
+  state: z.enum(UNIT_STATE_FILTERS).optional(),
+  errorCode: z.string().min(1).max(80).optional(),
+  operator: z.string().min(1).max(128).optional(),
+  slot: z.int().min(0).max(10_000).optional(),
+  recipeId: z.string().min(1).max(64).optional(),
+  /** true: signed reviewed; false: not yet. */
+  reviewed: z.boolean().optional(),
+  /** An mcuId, device id, scanned serial or unit id, or the start of one (3 characters or more). */
+  search: z.string().trim().min(1).max(128).optional(),
+});
+export type UnitQuery = z.infer<typeof unitQuerySchema>;
+
+export const unitPageRequestSchema = z.strictObject({
+  filter: unitQuerySchema.default({}),
+  limit: z.int().min(1).max(500).default(50),
+  /** The `next` of the previous page. */
+  cursor: z.string().max(400).optional(),
+});
+export type UnitPageRequest = z.input<typeof unitPageRequestSchema>;
+
+export const unitRowSchema = z.object({
+  id: z.string(),
+  batchId: z.string(),
+  batchName: z.string(),
+  recipeId: z.string(),
+  slot: z.number().nullable(),
+  soc: z.string().nullable(),
+  mcuId: z.string().nullable(),
+  deviceId: z.string().nullable(),
+  serialNumber: z.string().nullable(),
+  state: z.string(),
+  outcome: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  lastStep: z.string().nullable(),
+  operator: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  attempt: z.number().int(),
+  reviewedAt: z.string().nullable(),
+});
+export type UnitRow = z.infer<typeof unitRowSchema>;
+
+export const unitPageSchema = z.object({
+  units: z.array(unitRowSchema),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next: z.string().nullable(),
+  /** Matches, counted on the first page only, up to a cap (then `totalCapped`). */
+  total: z.number().int().nullable(),
+  totalCapped: z.boolean(),
+});
+export type UnitPage = z.infer<typeof unitPageSchema>;
+
+export const unitFacetsSchema = z.object({
+  batches: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      recipeId: z.string(),
+      state: z.string(),
+      openedAt: z.string(),
+    }),
+  ),
+  recipes: z.array(z.string()),
+  operators: z.array(z.string()),
+  slots: z.array(z.number()),
+  errorCodes: z.array(z.string()),
+  firstStartedAt: z.string().nullable(),
+  lastStartedAt: z.string().nullable(),
+});
+export type UnitFacets = z.infer<typeof unitFacetsSchema>;
+
+export const signatureSubjectSchema = z.strictObject({
+  type: z.enum(['unit', 'batch']),
+  id: z.string().min(1).max(128),
+});
+export type SignatureSubject = z.infer<typeof signatureSubjectSchema>;
+
+export const signatureViewSchema = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  signerId: z.string().nullable(),
+  signerName: z.string(),
+  meaning: z.enum(SIGNATURE_MEANINGS),
+  subject: signatureSubjectSchema,
+  reason: z.string().nullable(),
+  recordHash: z.string(),
+  coversSeq: z.number().int(),
+  valid: z.boolean(),
+  problem: z.string().nullable(),
+  laterEvents: z.number().int(),
+});
+export type SignatureView = z.infer<typeof signatureViewSchema>;
+
+const jsonRecord = z.record(z.string(), z.unknown());
+
+export const stepViewSchema = z.object({
+  step: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  outcome: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  message: z.string().nullable(),
+  retrySafe: z.boolean().nullable(),
+  backend: z.array(
+    z.object({
+      method: z.string(),
+      endpoint: z.string(),
+      attempt: z.number(),
+      outcome: z.string(),
+      status: z.number().nullable(),
+      durationMs: z.number(),
+    }),
+  ),
+  boardLog: z.array(z.string()),
+  intents: z.array(z.object({ seq: z.number().int(), at: z.string(), action: z.string() })),
+  measurements: jsonRecord,
+  seqs: z.array(z.number().int()),
+});
+export type StepView = z.infer<typeof stepViewSchema>;
+
+export const attemptViewSchema = z.object({
+  attempt: z.number().int(),
+  startedAt: z.string(),
+  operator: z.string().nullable(),
+  slotName: z.string().nullable(),
+  port: z.string().nullable(),
+  scan: jsonRecord.nullable(),
+  identity: z.object({
+    soc: z.string().nullable(),
+    mcuId: z.string().nullable(),
+    firmwareVersion: z.string().nullable(),
+    deviceId: z.string().nullable(),
+  }),
+  previousUnitId: z.string().nullable(),
+  outcome: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  message: z.string().nullable(),
+  failedStep: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  endedAt: z.string().nullable(),
+  steps: z.array(stepViewSchema),
+});
+export type AttemptView = z.infer<typeof attemptViewSchema>;
+
+export const unitDetailSchema = z.object({
+  unit: unitRowSchema,
+  batch: z.object({
+    id: z.string(),
+    name: z.string(),
+    recipeId: z.string(),
+    state: z.string(),
+    openedAt: z.string(),
+    closedAt: z.string().nullable(),
+    releasedAt: z.string().nullable(),
+    workOrder: z.string().nullable(),
+    targetQuantity: z.number().nullable(),
+    configSha256: z.string(),
+  }),
+  attempts: z.array(attemptViewSchema),
+  fingerprints: z.array(z.object({ step: z.string(), name: z.string(), value: z.string() })),
+  notes: z.array(
+    z.object({ seq: z.number().int(), at: z.string(), operator: z.string().nullable(), text: z.string() }),
+  ),
+  corrections: z.array(
+    z.object({
+      seq: z.number().int(),
+      at: z.string(),
+      operator: z.string().nullable(),
+      supersedes: z.number().int().nullable(),
+      reason: z.string(),
+      set: jsonRecord,
+    }),
+  ),
+  voids: z.array(
+    z.object({ seq: z.number().int(), at: z.string(), operator: z.string().nullable(), reason: z.string() }),
+  ),
+  signatures: z.array(signatureViewSchema),
+  /** What a signature made now is bound to: pass its recordHash back when signing. */
+  record: z.object({ recordHash: z.string(), coversSeq: z.number().int(), events: z.number().int() }),
+  chain: z.object({
+    firstSeq: z.number().int(),
+    lastSeq: z.number().int(),
+    events: z.array(
+      z.object({
+        seq: z.number().int(),
+        at: z.string(),
+        kind: z.string(),
+        step: z.string().nullable(),
+        outcome: z.string().nullable(),
+        operator: z.string().nullable(),
+        hash: z.string(),
+        prevHash: z.string(),
+        supersedes: z.number().int().nullable(),
+        details: jsonRecord,
+      }),
+    ),
+    checkpointAfter: z.object({ seq: z.number().int(), at: z.string(), hash: z.string() }).nullable(),
+  }),
+});
+export type UnitDetail = z.infer<typeof unitDetailSchema>;
+
+/** The chain as QA sees it: when it was last verified and how that went, and the head now. */
+export const chainStatusSchema = z.object({
+  head: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
+  lastVerified: z
+    .object({
+      at: z.string(),
+      /** `open`: the check the station runs when it opens its trail (from its last verified checkpoint); `full`: every event. */
+      scope: z.enum(['open', 'full']),
+      intact: z.boolean(),
+      events: z.number().int().nullable(),
+      firstBadSeq: z.number().int().nullable(),
+      message: z.string(),
+      by: z.string().nullable(),
+    })
+    .nullable(),
+  lastCheckpoint: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
+  stationKeyFingerprint: z.string(),
+});
+export type ChainStatus = z.infer<typeof chainStatusSchema>;
