@@ -11,6 +11,7 @@ import { registerServeCommand } from './commands/serve';
 import { registerSandboxCommand } from './commands/sandbox';
 import { registerSecretCommands } from './commands/secret';
 import { registerSimCommands } from './commands/sim';
+import { registerUnitsCommands } from './commands/units';
 import { SOFTWARE_VERSION } from '../station';
 
 /** Each capability adds its commands here; the registrars live in ./commands, one file per command group. */
@@ -26,6 +27,7 @@ const registrars: Array<(program: Command) => void> = [
   registerConfigCommands,
   registerSecretCommands,
   registerAuditCommands,
+  registerUnitsCommands,
 ];
 
 export function buildProgram(): Command {

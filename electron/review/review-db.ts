@@ -15,7 +15,7 @@ export class ReviewOpenError extends Error {
 export function openReviewDb(file: string): ReviewDb {
   if (!existsSync(file)) {
     throw new ReviewOpenError(
-      `there is no audit trail at ${file}: give the station's audit file (--db FILE, or the config's audit.file)`,
+      `there is no audit trail at ${file}: give the station's audit file (--db FILE, or the config's station.databaseFile)`,
     );
   }
   let db: ReviewDb;
