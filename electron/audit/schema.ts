@@ -142,6 +142,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX units_error_started ON units(error_code, started_at, id) WHERE error_code IS NOT NULL;
   CREATE INDEX units_operator_started ON units(operator, started_at, id);
   CREATE INDEX units_slot_started ON units(slot, started_at, id);
+  CREATE INDEX units_reviewed_started ON units(started_at, id) WHERE reviewed_at IS NOT NULL;
   CREATE INDEX units_mcu ON units(mcu_id, started_at) WHERE mcu_id IS NOT NULL;
   CREATE INDEX units_device ON units(device_id, started_at) WHERE device_id IS NOT NULL;
   CREATE INDEX units_serial_started ON units(serial_number, started_at) WHERE serial_number IS NOT NULL;

@@ -6,6 +6,7 @@ import { registerBoardCommands } from './commands/board';
 import { registerConfigCommands } from './commands/config';
 import { registerIdentityCommand } from './commands/identity';
 import { registerProvisionCommand } from './commands/provision';
+import { registerReportCommands } from './commands/report';
 import { registerRunCommand } from './commands/run';
 import { registerServeCommand } from './commands/serve';
 import { registerSandboxCommand } from './commands/sandbox';
@@ -28,6 +29,7 @@ const registrars: Array<(program: Command) => void> = [
   registerSecretCommands,
   registerAuditCommands,
   registerUnitsCommands,
+  registerReportCommands,
 ];
 
 export function buildProgram(): Command {

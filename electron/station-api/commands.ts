@@ -9,7 +9,10 @@
 import { z } from 'zod';
 import { snapshotSchema, sessionSchema } from './snapshot';
 import {
+  batchStatsSchema,
   chainStatusSchema,
+  REPORT_FORMATS,
+  reportExportSchema,
   signatureSubjectSchema,
   signatureViewSchema,
   unitDetailSchema,
@@ -286,6 +289,35 @@ export const COMMANDS = {
     result: z.object({ signature: signatureViewSchema }),
     access: QA,
     description: 'release a closed batch (to the customer): a signature over the whole batch record',
+  }),
+  'batch.dashboard': define({
+    input: z.strictObject({
+      batchId: z.string().min(1).max(128),
+      /** UTC shift start times, e.g. ["06:00","14:00","22:00"] (the default). */
+      shifts: z
+        .array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a shift start is HH:MM (UTC)'))
+        .min(1)
+        .max(6)
+        .optional(),
+    }),
+    result: z.object({ stats: batchStatsSchema }),
+    access: QA,
+    description: "a batch's numbers: counts, first-pass yield, pace, failure Pareto, per operator/slot/shift",
+  }),
+  'batch.report': define({
+    input: z.strictObject({ batchId: z.string().min(1).max(128) }),
+    result: z.object({ html: z.string() }),
+    access: QA,
+    description: "the batch report as HTML (what the PDF prints), for the supervisor's preview",
+  }),
+  'batch.export': define({
+    input: z.strictObject({
+      batchId: z.string().min(1).max(128),
+      formats: z.array(z.enum(REPORT_FORMATS)).min(1).max(4),
+    }),
+    result: z.object({ export: reportExportSchema }),
+    access: QA,
+    description: 'write a signed export of the batch (csv, json, cfx, pdf) with its manifest on the station',
   }),
   'accounts.list': define({
     input: nothing,

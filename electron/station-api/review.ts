@@ -253,3 +253,117 @@ export const chainStatusSchema = z.object({
   stationKeyFingerprint: z.string(),
 });
 export type ChainStatus = z.infer<typeof chainStatusSchema>;
+
+// --- the supervisor's dashboard and batch reports ------------------------------------------------------------------
+
+const countsShape = {
+  units: z.number().int(),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+  inProgress: z.number().int(),
+  attention: z.number().int(),
+  voided: z.number().int(),
+};
+const groupShape = { ...countsShape, firstPass: z.number().int(), firstPassYield: z.number().nullable() };
+const distributionSchema = z
+  .object({
+    count: z.number().int(),
+    medianMs: z.number(),
+    p95Ms: z.number(),
+    minMs: z.number(),
+    maxMs: z.number(),
+    meanMs: z.number(),
+  })
+  .nullable();
+
+/** A batch's numbers (electron/reports/stats.ts defines each one); every report format uses the same. */
+export const batchStatsSchema = z.object({
+  batch: z.object({
+    id: z.string(),
+    name: z.string(),
+    recipeId: z.string(),
+    state: z.string(),
+    openedAt: z.string(),
+    closedAt: z.string().nullable(),
+  }),
+  counts: z.object(countsShape),
+  firstPass: z.number().int(),
+  firstPassYield: z.number().nullable(),
+  yield: z.number().nullable(),
+  unitsPerHour: z.number().nullable(),
+  span: z.object({
+    firstStartAt: z.string().nullable(),
+    lastEndAt: z.string().nullable(),
+    hours: z.number(),
+  }),
+  unitTime: distributionSchema,
+  steps: z.array(
+    z.object({
+      step: z.string(),
+      count: z.number().int(),
+      passed: z.number().int(),
+      failed: z.number().int(),
+      skipped: z.number().int(),
+      time: distributionSchema,
+    }),
+  ),
+  throughput: z.array(
+    z.object({
+      hourStart: z.string(),
+      passed: z.number().int(),
+      failed: z.number().int(),
+      cancelled: z.number().int(),
+    }),
+  ),
+  failedAttempts: z.number().int(),
+  failuresByCause: z.array(
+    z.object({
+      code: z.string(),
+      description: z.string().nullable(),
+      step: z.string().nullable(),
+      count: z.number().int(),
+      share: z.number(),
+      cumulativeShare: z.number(),
+    }),
+  ),
+  perOperator: z.array(z.object({ ...groupShape, operator: z.string() })),
+  perSlot: z.array(z.object({ ...groupShape, slot: z.number().nullable(), slotName: z.string().nullable() })),
+  shiftStarts: z.array(z.string()),
+  shifts: z.array(
+    z.object({
+      ...groupShape,
+      shift: z.string(),
+      date: z.string(),
+      start: z.string(),
+      end: z.string(),
+      unitsPerHour: z.number().nullable(),
+    }),
+  ),
+});
+export type BatchStats = z.infer<typeof batchStatsSchema>;
+
+export const REPORT_FORMATS = ['csv', 'json', 'cfx', 'pdf'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export const reportExportSchema = z.object({
+  /** Where the station wrote the export (with its signed manifest.json). */
+  dir: z.string(),
+  manifest: z.object({
+    batch: z.object({ id: z.string(), name: z.string() }),
+    generatedAt: z.string(),
+    chainHead: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
+    keyFingerprint: z.string(),
+  }),
+  files: z.array(
+    z.object({
+      name: z.string(),
+      sha256: z.string(),
+      bytes: z.number().int(),
+      mediaType: z.string(),
+      /** The file itself for a download in the UI, when it is small enough to send (else read it from `dir`). */
+      contentBase64: z.string().nullable(),
+    }),
+  ),
+});
+export type ReportExport = z.infer<typeof reportExportSchema>;

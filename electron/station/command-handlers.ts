@@ -19,6 +19,7 @@ import type { Sessions } from './sessions';
 import type { Slots } from './slots';
 import type { AuditStore } from '../audit';
 import type { ReviewDb } from '../review';
+import type { ReportCommands } from './report-commands';
 import {
   detailCommand,
   facetsCommand,
@@ -52,6 +53,7 @@ export interface HandlerContext {
   stationKeyFingerprint: string;
   lastCheckpoint: () => { seq: number; hash: string } | null;
   now: () => Date;
+  reports: ReportCommands;
 }
 
 type Handler<N extends CommandName> = (
@@ -287,6 +289,9 @@ export const HANDLERS: HandlerTable = {
       if (c.batch.current?.id === c.store.unit(input.unitId)?.batchId) c.batch.refresh();
     }),
   'batch.release': (c, input, session) => releaseBatchCommand(c, session, input),
+  'batch.dashboard': (c, input) => c.reports.dashboard(input.batchId, input.shifts),
+  'batch.report': (c, input) => c.reports.html(input.batchId),
+  'batch.export': (c, input) => c.reports.export(input.batchId, input.formats),
 
   'accounts.list': (c) => ok({ accounts: c.accounts.list() }),
   'accounts.init': async (c, input) => {

@@ -31,6 +31,7 @@ import { HANDLERS, type HandlerContext } from './command-handlers';
 import type { StationEnvironment } from './environment';
 import type { EventBus } from './event-bus';
 import type { Sessions } from './sessions';
+import { ReportCommands, reportsDirFor } from './report-commands';
 import type { LastVerification } from './review-commands';
 import type { Slots } from './slots';
 import type { StationHandle } from './station-handle';
@@ -45,6 +46,10 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set([
   'units.query',
   'units.facets',
   'unit.detail',
+  'batch.dashboard',
+  'batch.report',
+  // Writes files, not the trail: an export of a big batch must not hold up scans and starts behind it.
+  'batch.export',
   'accounts.list',
 ]);
 
@@ -111,6 +116,12 @@ export class Station implements StationHandle {
       lastCheckpoint: () =>
         parts.anchors.last ? { seq: parts.anchors.last.seq, hash: parts.anchors.last.hash } : null,
       now: parts.now,
+      reports: new ReportCommands({
+        store: parts.store,
+        signer: parts.signer,
+        now: parts.now,
+        reportsDir: reportsDirFor(parts.store.file),
+      }),
     };
   }
 

@@ -13,6 +13,7 @@ import {
   GENESIS_HASH,
   verifyAuditChain,
 } from '../../../electron/audit';
+import { verifyReportDir } from '../../../electron/reports';
 import { openReviewDb, unitDetail } from '../../../electron/review';
 import { EnvFileSecretStore } from '../../../electron/secrets';
 import { openStation, type Station } from '../../../electron/station';
@@ -258,6 +259,47 @@ function relinkChain(file: string): void {
     db.close();
   }
 }
+
+describe("the supervisor's dashboard and exports through the station", () => {
+  it(
+    'gives the batch numbers, the report HTML and a signed export that verifies',
+    { timeout: 90_000 },
+    async () => {
+      const dir = tempDir('qa-dashboard-');
+      const db = join(dir, 'station.sqlite');
+      const trail = writeQaTrail(db, { stationId: 'sandbox' });
+      const s = await stationOver(dir);
+      await ok(s.execute('session.login', { operatorId: 'operator', pin: '1111' }));
+      expect(await s.execute('batch.dashboard', { batchId: trail.batchId })).toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      await ok(s.execute('session.login', { operatorId: 'supervisor', pin: '2222' }));
+      const { stats } = await ok(s.execute('batch.dashboard', { batchId: trail.batchId }));
+      expect(stats.counts).toMatchObject({ units: 8, passed: 7, failed: 1 });
+      expect(stats.failuresByCause).toMatchObject([{ code: 'VERIFY_MISMATCH', count: 1 }]);
+      expect(await s.execute('batch.dashboard', { batchId: 'nope' })).toMatchObject({
+        code: 'BATCH_NOT_FOUND',
+      });
+      const { html } = await ok(s.execute('batch.report', { batchId: trail.batchId }));
+      expect(html).toContain('Week 48 sensors');
+      expect(html).toContain('<svg');
+
+      const exported = (
+        await ok(s.execute('batch.export', { batchId: trail.batchId, formats: ['csv', 'pdf'] }))
+      ).export;
+      expect(exported.files.map((f) => f.name)).toEqual(['units.csv', 'report.pdf', 'manifest.json']);
+      const pdf = exported.files.find((f) => f.name === 'report.pdf')!;
+      expect(Buffer.from(pdf.contentBase64!, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
+      expect(exported.dir.startsWith(join(dir, 'reports'))).toBe(true);
+      expect(verifyReportDir(exported.dir, { dbFile: db })).toMatchObject({ ok: true });
+      // Nothing secret travels with an export: the station's key only as its fingerprint.
+      const text = exported.files
+        .map((f) => Buffer.from(f.contentBase64 ?? '', 'base64').toString('latin1'))
+        .join('');
+      expect(text).not.toMatch(/seed|privateKey|station-signing-key/);
+    },
+  );
+});
 
 describe('signatures are bound to the record they sign', () => {
   function signedTrail() {

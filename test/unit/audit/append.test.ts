@@ -381,11 +381,7 @@ describe('events the store refuses (nothing written, store still usable)', () =>
 describe('no secret is ever stored', () => {
   it.each([
     ['apiKey', { apiKey: 'ik_live_123' }, 'details.apiKey'],
-    [
-      'nested sharedSecret',
-      { cloud: { reply: { sharedSecret: 'x' } } },
-      'details.cloud.reply.sharedSecret',
-    ],
+    ['nested sharedSecret', { cloud: { reply: { sharedSecret: 'x' } } }, 'details.cloud.reply.sharedSecret'],
     [
       'MQTT_TOKEN in an array',
       { attempts: [{ ok: true }, { MQTT_TOKEN: 'x' }] },
