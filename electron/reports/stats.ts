@@ -88,6 +88,9 @@ export interface BatchStats {
     state: string;
     openedAt: string;
     closedAt: string | null;
+    /** When the batch was released (a "released" signature), and by whom (the signer's printed name). */
+    releasedAt: string | null;
+    releasedBy: string | null;
   };
   counts: UnitCounts;
   firstPass: number;
@@ -297,6 +300,10 @@ export function batchStats(data: BatchReportData, options: BatchStatsOptions = {
       state: data.batch.state,
       openedAt: data.batch.openedAt,
       closedAt: data.batch.closedAt,
+      releasedAt: data.batch.releasedAt,
+      releasedBy:
+        data.signatures.findLast((s) => s.meaning === 'released' && s.subject.type === 'batch')?.signerName ??
+        null,
     },
     counts,
     firstPass,

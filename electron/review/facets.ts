@@ -26,7 +26,7 @@ function distinct<T extends string | number>(db: ReviewDb, column: 'operator' | 
 export function unitFacets(db: ReviewDb): UnitFacets {
   const batches = db
     .prepare<[], UnitFacets['batches'][number]>(
-      `SELECT id, name, recipe_id AS recipeId, state, opened_at AS openedAt FROM batches
+      `SELECT id, name, recipe_id AS recipeId, state, opened_at AS openedAt, released_at AS releasedAt FROM batches
        ORDER BY opened_at DESC LIMIT ${MAX_BATCHES}`,
     )
     .all();

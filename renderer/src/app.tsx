@@ -1,11 +1,16 @@
 /** The operator app: who is at the station decides the screen; the connection and the station's health are always shown. */
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
+import { AppNav } from './components/app-nav';
+import { DashboardScreen } from './screens/dashboard-screen';
 import { FirstAdminScreen, LoginScreen } from './screens/login-screen';
+import { ReviewScreen } from './screens/review-screen';
 import { StationScreen } from './screens/station-screen';
 import { useScanner } from './scanning/use-scanner';
 import { STRINGS } from './strings';
 import { useStation, useUi } from './store/hooks';
 import type { StationStore } from './store/station-store';
+import { resetReview, searchScan } from './store/review-store';
+import { clearRoute, navigate, useRoute, viewsFor } from './store/route';
 import { notify, uiStore } from './store/ui-store';
 
 function ConnectionBanner() {
@@ -73,12 +78,68 @@ function useResultFeedback(store: StationStore): void {
   );
 }
 
+/**
+ * When the person at the station changes (log out, another login), their review list and the screen they were
+ * on go: the next person starts on their own first screen. The first snapshot (a reload) keeps the screen.
+ */
+function usePersonChange(): void {
+  const operatorId = useStation((s) => (s.snapshot ? (s.snapshot.session?.operatorId ?? null) : undefined));
+  const previous = useRef<string | null | undefined>(undefined);
+  // Before the screens' own effects run, so a new person's list loads after the old one is gone.
+  useLayoutEffect(() => {
+    const before = previous.current;
+    previous.current = operatorId;
+    if (operatorId === undefined || before === undefined || before === operatorId) return;
+    resetReview();
+    clearRoute();
+  }, [operatorId]);
+}
+
+/**
+ * A logged-in person's screens. An operator has one, the station screen, exactly as before; QA and supervisors
+ * get tabs (Station when they may run the line, Review, Dashboard). A different person logging in lands on their
+ * own first screen with nothing of the previous person's review left on it.
+ */
+function SignedIn() {
+  const session = useStation((s) => s.snapshot!.session!);
+  const execute = useStation((s) => s.execute);
+  const route = useRoute();
+  const views = viewsFor(session);
+  const view = route.view && views.includes(route.view) ? route.view : (views[0] ?? 'station');
+  // Scans search the review list on the review screen, and anywhere for someone who runs nothing on the line.
+  const scansSearch = view === 'review' || (views.includes('review') && !views.includes('station'));
+  useEffect(() => {
+    if (!scansSearch) return;
+    uiStore.setState({
+      scanHandler: (text) => {
+        searchScan(execute, text);
+        navigate('review');
+      },
+    });
+    return () => uiStore.setState({ scanHandler: null });
+  }, [scansSearch, execute]);
+  if (views.length <= 1) return <StationScreen />;
+  return (
+    <div className="signed-in">
+      <AppNav views={views} view={view} />
+      {view === 'station' ? (
+        <StationScreen />
+      ) : view === 'review' ? (
+        <ReviewScreen unitId={route.view === 'review' ? route.unitId : null} />
+      ) : (
+        <DashboardScreen batchId={route.view === 'dashboard' ? route.batchId : null} />
+      )}
+    </div>
+  );
+}
+
 export function App({ store }: { store: StationStore }) {
   const snapshot = useStation((s) => s.snapshot);
   const connection = useStation((s) => s.connection);
   const flash = useUi((s) => s.flash);
   useScanner(store);
   useResultFeedback(store);
+  usePersonChange();
   if (!snapshot) {
     return (
       <main className="connecting" aria-busy="true">
@@ -96,7 +157,7 @@ export function App({ store }: { store: StationStore }) {
         </div>
       )}
       {snapshot.session ? (
-        <StationScreen />
+        <SignedIn />
       ) : snapshot.station.needsFirstAdmin ? (
         <FirstAdminScreen />
       ) : (

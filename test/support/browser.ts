@@ -4,8 +4,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { ServedClient } from './served-client';
 import { writeScenarioConfig } from './station-client';
 import { tempDir } from './temp-dirs';
@@ -124,4 +125,59 @@ export function useServedStationPage(
     await browser?.close();
     await station?.close();
   });
+}
+
+/** No serious or critical axe violation on what the page shows now. */
+export async function expectAccessible(page: Page, name: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(
+    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`),
+    `axe on ${name}`,
+  ).toEqual([]);
+}
+
+export interface FinishedBatch {
+  batchId: string;
+  name: string;
+  /** The unit that failed: storage-fail@COMMIT, not safe to retry. */
+  failed: { unitId: string; mcuId: string; code: string; message: string };
+}
+
+/**
+ * A closed batch in the trail for the review screens, made through the station's API as the demo operator: four
+ * boards PASS, the next board in slot-2 fails writing its credentials (its flash refuses COMMIT), the batch is
+ * closed. The station has one session, so whoever was logged in on the page is the operator afterwards.
+ */
+export async function runBatchWithOneFailure(station: ServedClient, name: string): Promise<FinishedBatch> {
+  const ok = async <T extends { ok: boolean }>(answer: Promise<T>): Promise<T> => {
+    const result = await answer;
+    if (!result.ok) throw new Error(`station refused: ${JSON.stringify(result)}`);
+    return result;
+  };
+  await ok(station.execute('session.login', { operatorId: 'operator', pin: '1111' }));
+  const opened = await ok(station.execute('batch.open', { name, recipeId: 'sandbox-sensor' }));
+  if (!opened.ok) throw new Error('unreachable');
+  // Four boards PASS, in parallel.
+  await station.waitFor('four PASS', (s) => s.slots.every((slot) => slot.state === 'passed'), 60_000);
+  await ok(station.execute('sim.unplug', { slot: 'slot-2' }));
+  await station.waitFor('slot-2 empty', (s) =>
+    s.slots.some((x) => x.name === 'slot-2' && x.state === 'empty'),
+  );
+  await ok(station.execute('sim.replug', { slot: 'slot-2', faults: ['storage-fail@COMMIT x1'] }));
+  const failed = await station.waitFor('slot-2 FAIL', (s) =>
+    s.slots.some((x) => x.name === 'slot-2' && x.state === 'failed'),
+  );
+  const slot2 = failed.slots.find((x) => x.name === 'slot-2')!;
+  await ok(station.execute('batch.close', {}));
+  return {
+    batchId: opened.batchId,
+    name,
+    failed: {
+      unitId: slot2.result!.unitId!,
+      mcuId: slot2.unit?.identity?.mcuId ?? '',
+      code: slot2.result!.error!.code,
+      message: slot2.result!.error!.message,
+    },
+  };
 }

@@ -5,10 +5,13 @@ export function Dialog({
   title,
   onClose,
   children,
+  tone,
 }: {
   title: string;
   onClose: () => void;
   children: ReactNode;
+  /** `danger`: an action that cannot be undone (voiding a unit) looks like one. */
+  tone?: 'danger';
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
@@ -19,7 +22,7 @@ export function Dialog({
   return (
     <dialog
       ref={ref}
-      className="dialog"
+      className={tone ? `dialog dialog-${tone}` : 'dialog'}
       aria-labelledby="dialog-title"
       onCancel={(event) => {
         event.preventDefault();

@@ -1,7 +1,8 @@
 /**
  * Captures keyboard-wedge scans wherever focus is (except in PIN fields, marked data-no-scan) and sends them to
- * slot.scan, bound to the slot clicked before when there is one. Characters a scan typed into a focused text
- * field are taken out again, so a scan never lands in a form.
+ * slot.scan, bound to the slot clicked before when there is one; while a screen takes scans itself (the review
+ * screen's search) they go there instead. Characters a scan typed into a focused text field are taken out again,
+ * so a scan never lands in a form.
  */
 import { useEffect } from 'react';
 import type { StationStore } from '../store/station-store';
@@ -42,6 +43,11 @@ export function useScanner(store: StationStore): void {
         setter?.call(field.element, field.value);
         field.element.dispatchEvent(new Event('input', { bubbles: true }));
         field = null;
+      }
+      const handler = uiStore.getState().scanHandler;
+      if (handler) {
+        handler(result.text);
+        return;
       }
       const slot = uiStore.getState().boundSlot;
       bindSlot(null);

@@ -2,6 +2,7 @@
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import type { StationState, StationStore } from './station-store';
+import { reviewStore, type ReviewState } from './review-store';
 import { uiStore, type UiState } from './ui-store';
 
 export const StationContext = createContext<StationStore | null>(null);
@@ -14,4 +15,8 @@ export function useStation<T>(select: (state: StationState) => T): T {
 
 export function useUi<T>(select: (state: UiState) => T): T {
   return useStore(uiStore, select);
+}
+
+export function useReview<T>(select: (state: ReviewState) => T): T {
+  return useStore(reviewStore, select);
 }

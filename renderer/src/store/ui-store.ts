@@ -21,6 +21,8 @@ export interface UiState {
   notice: Notice | null;
   flash: 'pass' | 'fail' | null;
   now: number;
+  /** Where a scan goes instead of slot.scan while a screen wants it (the review screen's search). */
+  scanHandler: ((text: string) => void) | null;
 }
 
 const SETTINGS_KEY = 'station.settings';
@@ -41,6 +43,7 @@ export const uiStore = createStore<UiState>()(() => ({
   notice: null,
   flash: null,
   now: Date.now(),
+  scanHandler: null,
 }));
 
 export function bindSlot(slot: string | null): void {
