@@ -185,7 +185,9 @@ export function queryUnits(db: ReviewDb, input: UnitPageRequest): UnitPage {
   let total: number | null = null;
   let totalCapped = false;
   if (!cursor) {
-    const countClause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    // Counting has no order to keep: there the batch index serves a recipe filter (one range per batch).
+    const countWhere = where.map((term) => term.replace(/^\+u\.batch_id IN/, 'u.batch_id IN'));
+    const countClause = countWhere.length > 0 ? `WHERE ${countWhere.join(' AND ')}` : '';
     // Only the recipe-with-batch filter reads the batch row; otherwise counting needs no join.
     const from = where.some((term) => term.startsWith('b.'))
       ? 'units u CROSS JOIN batches b ON b.id = u.batch_id'
