@@ -6,7 +6,8 @@
  *
  * where h1.. are the hashes of the subject's events (a unit: events with that unit_id; a batch: events with that
  * batch_id, its units' included) with seq <= coversSeq, in seq order, each recomputed from the row's content
- * (hash-chain.ts), not read from the `hash` column. `coversSeq` is not hashed: events elsewhere in the trail do not
+ * (hash-chain.ts) for a unit's record; a batch's record (hundreds of thousands of events) uses the stored hashes,
+ * which the chain links and `audit verify` recomputes. `coversSeq` is not hashed: events elsewhere in the trail do not
  * change a record, so what a reviewer was shown still matches when they sign a moment later. So a signature cannot be moved to another record, and any change
  * to a signed event (its details, time, operator, even with the stored hash left alone) makes the signature fail.
  * Later events (a note, a correction after the signature) do not invalidate it: they are outside what was signed,
@@ -55,14 +56,41 @@ export interface RecordHash {
   edited: number[];
 }
 
+export interface RecordHashOptions {
+  /**
+   * Recompute each event's hash from its content (default for a unit: a few dozen events) rather than trust the
+   * stored one (default for a batch: a 10,000-unit batch has ~250,000 events, seconds of hashing). The stored hash
+   * is what the chain links and `audit verify` recomputes, so only an edit that also breaks the chain is missed
+   * without it, and verify reports that edit itself.
+   */
+  recompute?: boolean;
+}
+
 /** The hash of the subject's record as it stands at `coversSeq`. */
-export function computeRecordHash(db: ReviewDb, subject: SignatureSubject, coversSeq: number): RecordHash {
-  const hashes: string[] = [];
+export function computeRecordHash(
+  db: ReviewDb,
+  subject: SignatureSubject,
+  coversSeq: number,
+  options: RecordHashOptions = {},
+): RecordHash {
+  const recompute = options.recompute ?? subject.type === 'unit';
+  let hashes: string[] = [];
   const edited: number[] = [];
-  for (const row of subjectRows(db, subject, coversSeq)) {
-    const recomputed = contentHash(row);
-    if (recomputed !== row.hash) edited.push(row.seq);
-    hashes.push(recomputed);
+  if (recompute) {
+    for (const row of subjectRows(db, subject, coversSeq)) {
+      const recomputed = contentHash(row);
+      if (recomputed !== row.hash) edited.push(row.seq);
+      hashes.push(recomputed);
+    }
+  } else {
+    // Only the hash column, read from the index's order: a 250,000-event batch in a fraction of a second.
+    const column = subject.type === 'unit' ? 'unit_id' : 'batch_id';
+    hashes = db
+      .prepare<[string, number], string>(
+        `SELECT hash FROM events WHERE ${column} = ? AND seq <= ? ORDER BY seq`,
+      )
+      .pluck()
+      .all(subject.id, coversSeq);
   }
   const recordHash = createHash('sha256')
     .update(canonicalJson({ subject: { type: subject.type, id: subject.id }, events: hashes }), 'utf8')
@@ -71,9 +99,13 @@ export function computeRecordHash(db: ReviewDb, subject: SignatureSubject, cover
 }
 
 /** The record as it stands now: what a signature made at this moment would cover. */
-export function currentRecordHash(db: ReviewDb, subject: SignatureSubject): RecordHash {
+export function currentRecordHash(
+  db: ReviewDb,
+  subject: SignatureSubject,
+  options: RecordHashOptions = {},
+): RecordHash {
   const head = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events').get()?.seq ?? 0;
-  return computeRecordHash(db, subject, head);
+  return computeRecordHash(db, subject, head, options);
 }
 
 export interface SignatureView {
@@ -102,7 +134,11 @@ interface SignatureRow {
 }
 
 /** Checks one signature event (a row of kind `signature`) against the record it names. */
-export function checkSignature(db: ReviewDb, row: SignatureRow): SignatureView {
+export function checkSignature(
+  db: ReviewDb,
+  row: SignatureRow,
+  options: RecordHashOptions = {},
+): SignatureView {
   const parsed = signatureDetails.safeParse(JSON.parse(row.details));
   if (!parsed.success) {
     return {
@@ -122,7 +158,7 @@ export function checkSignature(db: ReviewDb, row: SignatureRow): SignatureView {
   }
   const details = parsed.data;
   const subject = { type: details.subject.type, id: details.subject.id };
-  const now = computeRecordHash(db, subject, details.coversSeq);
+  const now = computeRecordHash(db, subject, details.coversSeq, options);
   let problem: string | null = null;
   if (details.coversSeq >= row.seq) {
     problem = `the signature at seq ${row.seq} claims to cover seq ${details.coversSeq}, which is not before it`;
@@ -179,7 +215,8 @@ export function verifyAllSignatures(
     )
     .all(afterSeq)) {
     checked += 1;
-    const view = checkSignature(db, row);
+    // Called after the chain walk has recomputed every event's hash: the stored ones are the content's.
+    const view = checkSignature(db, row, { recompute: false });
     if (!view.valid) invalid.push(view);
   }
   return { checked, invalid };
