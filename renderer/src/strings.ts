@@ -59,8 +59,10 @@ export const STRINGS = {
     cancel: 'Cancel',
     closeTitle: 'Close the batch',
     closeShort: (passed: number, target: number) =>
-      `Only ${passed} of ${target} have passed: closing short needs a supervisor and a reason.`,
+      `Only ${passed} of ${target} have passed: closing short needs a supervisor's reason and signature.`,
     reason: 'Reason',
+    /** Closing short is an electronic signature: the supervisor logged in re-enters their PIN. */
+    signPin: 'Your PIN (signs the short close)',
     close: 'Close batch',
   },
 
@@ -119,6 +121,8 @@ export const STRINGS = {
     help: 'This failure was not safe to retry. A supervisor approves with their PIN and a reason.',
     supervisorId: 'Supervisor id',
     pin: 'Supervisor PIN',
+    /** A supervisor logged in signs the approval with their own PIN. */
+    ownPin: 'Your PIN (signs the approval)',
     reason: 'Reason',
     approve: 'Approve and retry',
     cancel: 'Cancel',

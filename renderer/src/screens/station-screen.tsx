@@ -3,6 +3,7 @@
  * 1920x1080: the grid picks its columns from the slot count, tiles shrink their detail, never the PASS/FAIL word),
  * the last scan and the connection at the bottom, and the dialogs for what needs more than one press.
  */
+import { PinField } from '../components/forms';
 import { useState, type FormEvent } from 'react';
 import { hasRole, type Slot } from '../../../electron/station-api';
 import { STRINGS } from '../strings';
@@ -183,14 +184,21 @@ function CloseBatchDialog({ onDone }: { onDone: () => void }) {
   const batch = useStation((s) => s.snapshot!.batch);
   const execute = useStation((s) => s.execute);
   const [reason, setReason] = useState('');
+  const [pin, setPin] = useState('');
   const [error, setError] = useState<string | null>(null);
   if (!batch) return null;
   const short = batch.targetQuantity !== null && batch.counts.passed < batch.targetQuantity;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const result = await execute('batch.close', reason.trim() === '' ? {} : { reason: reason.trim() });
+    const result = await execute('batch.close', {
+      ...(reason.trim() !== '' && { reason: reason.trim() }),
+      ...(short && pin !== '' && { pin }),
+    });
     if (result.ok) onDone();
-    else setError(result.message);
+    else {
+      setError(result.message);
+      setPin('');
+    }
   };
   return (
     <Dialog title={STRINGS.batchDialog.closeTitle} onClose={onDone}>
@@ -206,6 +214,7 @@ function CloseBatchDialog({ onDone }: { onDone: () => void }) {
             autoFocus
           />
         </label>
+        {short && <PinField label={STRINGS.batchDialog.signPin} value={pin} onChange={setPin} />}
         <FormError error={error} />
         <FormButtons
           cancel={STRINGS.batchDialog.cancel}
@@ -231,7 +240,7 @@ function ApproveDialog({ slot, onDone }: { slot: Slot; onDone: () => void }) {
     const result = await execute('slot.retry', {
       slot: slot.name,
       reason: reason.trim(),
-      ...(!isSupervisor && { approvedBy: { operatorId: supervisor.trim(), pin } }),
+      ...(isSupervisor ? { pin } : { approvedBy: { operatorId: supervisor.trim(), pin } }),
     });
     if (result.ok) onDone();
     else {
@@ -281,6 +290,7 @@ function ApproveDialog({ slot, onDone }: { slot: Slot; onDone: () => void }) {
             autoFocus={isSupervisor}
           />
         </label>
+        {isSupervisor && <PinField label={STRINGS.approve.ownPin} value={pin} onChange={setPin} />}
         <FormError error={error} />
         <FormButtons cancel={STRINGS.approve.cancel} submit={STRINGS.approve.approve} onCancel={onDone} />
       </form>

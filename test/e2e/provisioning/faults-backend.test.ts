@@ -103,7 +103,7 @@ describe('disk full for the audit database', () => {
     const dir = newDir('diskfull');
     const run = await provision(dir, {
       sim: 2,
-      env: { STATION_TEST_HOOKS: '1', STATION_AUDIT_MAX_PAGE_COUNT: '25' },
+      env: { STATION_TEST_HOOKS: '1', STATION_AUDIT_MAX_PAGE_COUNT: '35' },
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`station: ${AUDIT_WRITE_FAILED_MESSAGE}`);

@@ -4,6 +4,7 @@
  * counts and yields the batch had, previews the report, exports the PDF and downloads it from the page (real PDF
  * bytes), and releases the batch with the PIN, which the dashboard then shows, also after a reload.
  */
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +147,55 @@ describe("the supervisor's dashboard", () => {
       await page.getByRole('heading', { name: batch.name, level: 2 }).waitFor();
       await page.getByText(/^✓ Released by Demo supervisor at \d{4}-\d\d-\d\d/).waitFor();
       await expect(page.getByTestId('batch-state').textContent()).resolves.toBe('RELEASED');
+      expect(pageProblems(page)).toEqual([]);
+    },
+  );
+
+  it(
+    "closes a batch short of its target only with a reason and the supervisor's PIN, as a signature",
+    { timeout: 90_000 },
+    async () => {
+      // Still logged in as the supervisor from the test above.
+      await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: 'Station' }).click();
+      await page.getByRole('button', { name: 'Open batch' }).click();
+      await page.getByLabel('Batch name').fill('Short batch');
+      await page.getByLabel('Target quantity (optional)').fill('100');
+      await page.getByRole('dialog').getByRole('button', { name: 'Open batch' }).click();
+      await station.waitFor(
+        'the short batch open, nothing running',
+        (s) =>
+          s.batch?.name === 'Short batch' &&
+          s.slots.every((slot) => slot.state !== 'running' && slot.state !== 'queued'),
+        60_000,
+      );
+      await page.getByRole('button', { name: 'Close batch' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText(/closing short needs a supervisor's reason and signature/).waitFor();
+      await dialog.getByLabel('Reason').fill('Customer cut the order');
+      await dialog.getByLabel('Your PIN (signs the short close)').fill('9999');
+      await dialog.getByRole('button', { name: 'Close batch' }).click();
+      await dialog.getByText('That PIN is not yours: nothing was signed.', { exact: false }).waitFor();
+      await shot(page, 'close-short-wrong-pin');
+      await dialog.getByLabel('Your PIN (signs the short close)').fill('2222');
+      await dialog.getByRole('button', { name: 'Close batch' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await station.waitFor('the batch closed', (s) => s.batch === null || s.batch.name !== 'Short batch');
+      const db = new Database(station.databaseFile, { readonly: true });
+      try {
+        const signature = db
+          .prepare(
+            "SELECT operator, details FROM events WHERE kind = 'signature' AND json_extract(details, '$.meaning') = 'closed-short'",
+          )
+          .all() as Array<{ operator: string; details: string }>;
+        expect(signature).toHaveLength(1);
+        expect(signature[0]!.operator).toBe('supervisor');
+        expect(JSON.parse(signature[0]!.details)).toMatchObject({
+          reason: 'Customer cut the order',
+          subject: { type: 'batch' },
+        });
+      } finally {
+        db.close();
+      }
       expect(pageProblems(page)).toEqual([]);
     },
   );
