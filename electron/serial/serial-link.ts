@@ -277,7 +277,9 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
             garbledSeen = true;
             return policy.retransmit ? resendOr(() => undefined) : undefined;
           }
-          if (arrival.code === 'BAD_FRAME' || arrival.code === 'LINE_TOO_LONG') {
+          // LINE_TOO_LONG is not noise: the same line would be refused again. The board did nothing, and the
+          // station sent more than the board takes, which PROTOCOL.md calls a station bug: stop and report it.
+          if (arrival.code === 'BAD_FRAME') {
             garbledSeen = true;
             // The board did not act on a frame it could not read, so even a non-retransmittable command may go again.
             return sends <= Math.max(retransmissions, this.options.retransmissions) ? send() : onTimeout();

@@ -336,6 +336,10 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
       this.loseAllPower(`unplugged on ${command}`);
       return;
     }
+    if (command && this.faults.take('line-too-long', command)) {
+      this.send({ kind: 'error', id: request.id, code: 'LINE_TOO_LONG', fields: {} });
+      return;
+    }
     const busy = command ? this.faults.take('busy', command) : undefined;
     if (busy) {
       await this.sleep(this.options.processingDelayMs);

@@ -15,6 +15,8 @@ export const FAULT_KINDS = {
   'storage-fail':
     'Fail the flash write of COMMIT, LOCK or FACTORY-RESET with ERR STORAGE; flash is unchanged.',
   busy: 'Answer ERR BUSY retryAfterMs=`value` (default 50) without acting.',
+  'line-too-long':
+    "Answer ERR LINE_TOO_LONG without acting, as if the station's line had passed the board's line limit.",
   unplug:
     'Lose power on the command: `before` (default) acting, or `after` acting but before replying. The port ' +
     'disappears and the board comes back after its replug delay.',

@@ -243,6 +243,14 @@ describe('fault knobs produce the documented outcome', () => {
     expect(error.operatorMessage).toContain('garbled');
   });
 
+  it('LINE_TOO_LONG from the board: a station bug reported at once, not resent as line noise', async () => {
+    const { session } = await withFault({ kind: 'line-too-long', command: 'HELLO' });
+    const error = await expectSerialError(session.hello(), 'BOARD_ERROR', 'LINE_TOO_LONG');
+    expect(error.retrySafe).toBe(true);
+    expect(error.operatorMessage).toContain('report this to engineering');
+    expect(error.operatorMessage).not.toMatch(/cable|baud/);
+  });
+
   it('garbage before the reply: kept as a log line, the reply still taken', async () => {
     const { session, link } = await withFault({ kind: 'garbage', command: 'HELLO' });
     const logs: string[] = [];
