@@ -413,7 +413,15 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     command: CommandName | undefined,
     epoch: number,
   ): Promise<Reply | undefined> {
-    const ok = (fields: FrameFields): Reply => ({ kind: 'ok', id: request.id, fields });
+    const ok = (fields: FrameFields): Reply => {
+      // A board that misreports its state (fault wrong-state), for the station's checks of what it is told.
+      const wrong = command && 'state' in fields ? this.faults.take('wrong-state', command) : undefined;
+      return {
+        kind: 'ok',
+        id: request.id,
+        fields: wrong ? { ...fields, state: wrong.value ?? 'staged' } : fields,
+      };
+    };
     const err = (code: BoardErrorCode, fields: FrameFields = {}): Reply => ({
       kind: 'error',
       id: request.id,

@@ -4,7 +4,7 @@
  * count may follow the value directly or after spaces). Without `@COMMAND` it applies to every command; without
  * `xN` it never wears off.
  */
-import { COMMAND_NAMES, type CommandName } from '../commands';
+import { BOARD_STATES, COMMAND_NAMES, type BoardState, type CommandName } from '../commands';
 
 export const FAULT_KINDS = {
   'drop-reply': 'Act on the command but send no reply.',
@@ -15,6 +15,7 @@ export const FAULT_KINDS = {
   'storage-fail':
     'Fail the flash write of COMMIT, LOCK or FACTORY-RESET with ERR STORAGE; flash is unchanged.',
   busy: 'Answer ERR BUSY retryAfterMs=`value` (default 50) without acting.',
+  'wrong-state': "Report `state=value` (default staged) in the command's reply, whatever the board's state.",
   'line-too-long':
     "Answer ERR LINE_TOO_LONG without acting, as if the station's line had passed the board's line limit.",
   unplug:
@@ -64,6 +65,9 @@ export function parseFault(spec: string): ParsedFault {
   if (times !== undefined) rule.remaining = Number(times);
   if (rule.kind === 'unplug' && value !== undefined && value !== 'before' && value !== 'after') {
     return { ok: false, message: `fault "${spec}": unplug takes =before or =after` };
+  }
+  if (rule.kind === 'wrong-state' && value !== undefined && !BOARD_STATES.includes(value as BoardState)) {
+    return { ok: false, message: `fault "${spec}": wrong-state takes one of ${BOARD_STATES.join(', ')}` };
   }
   if (
     ['delay-reply', 'busy', 'wrong-version'].includes(rule.kind) &&

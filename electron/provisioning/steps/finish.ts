@@ -22,6 +22,15 @@ export async function finish(input: {
     await board.reboot();
     await board.hello();
     const readback = await board.readback();
+    // After a reboot nothing can be staged: the board holds what it committed (and locked), or it lost it.
+    const expectedState = lock ? 'locked' : 'committed';
+    if (readback.state !== expectedState && !(expectedState === 'committed' && readback.state === 'locked')) {
+      throw fail(
+        'READBACK_MISMATCH',
+        `After the reboot the board says it is ${readback.state}, not ${expectedState}: its storage is faulty; set it aside.`,
+        false,
+      );
+    }
     if (readback.deviceId !== device.deviceId) {
       throw fail(
         'READBACK_MISMATCH',

@@ -26,6 +26,9 @@ function isoSeconds(date: Date): string {
  * to be written, so a crash after the board commits leaves a record of exactly what it may hold. Returns when the
  * board committed (the communication check wants news newer than that).
  */
+/** The states a board may report once COMMIT succeeded: anything else means it did not keep the credentials. */
+const COMMITTED_STATES: readonly string[] = ['committed', 'locked'];
+
 export async function writeCredentials(input: {
   batch: BatchContext;
   board: BoardPort;
@@ -74,7 +77,22 @@ export async function writeCredentials(input: {
   }
   const commit = await board.commit();
   const committedAt = input.now();
+  // What COMMIT says it committed must be what was written, and the board must say it is committed now.
+  if (commit.deviceId !== expected.deviceId || !COMMITTED_STATES.includes(commit.state)) {
+    throw fail(
+      'COMMIT_MISMATCH',
+      `The board answered COMMIT with ${commit.deviceId} in state ${commit.state}, not ${String(expected.deviceId)} committed: set it aside as faulty.`,
+      false,
+    );
+  }
   const readback = await board.readback();
+  if (!COMMITTED_STATES.includes(readback.state)) {
+    throw fail(
+      'READBACK_MISMATCH',
+      `After COMMIT the board says it is ${readback.state}: it did not keep the credentials; set it aside as faulty.`,
+      false,
+    );
+  }
 
   const actual: StepDetails = {
     deviceId: readback.deviceId,

@@ -51,6 +51,20 @@ describe('board faults', () => {
     await expectSecondRunFinishes(dir);
   });
 
+  it('a board that reads back "staged" after COMMIT (and after the reboot) fails the unit instead of passing it', async () => {
+    const dir = newDir('readback-staged');
+    const run = await provision(dir, { args: ['--sim-fault', 'wrong-state@READBACK=staged'] });
+    const record = await expectFailure(dir, run, 'write-credentials', /READBACK_MISMATCH/);
+    expect(run.summary!.units[0]!.message).toContain('says it is staged');
+    expect(record.state).toBe('failed');
+  });
+
+  it("a COMMIT reply that does not say committed fails the unit (the reply's state and device id are checked)", async () => {
+    const dir = newDir('commit-staged');
+    const run = await provision(dir, { args: ['--sim-fault', 'wrong-state@COMMIT=staged'] });
+    await expectFailure(dir, run, 'write-credentials', /COMMIT_MISMATCH/);
+  });
+
   it('a CRC error once is retransmitted and the unit passes', async () => {
     const dir = newDir('crc1');
     const run = await provision(dir, { args: ['--sim-fault', 'corrupt-crc@IDENTIFY x1'] });
