@@ -122,7 +122,9 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
   const boardLog: string[] = [];
   const stopLog = board.onLog((line: BoardLogLine) => {
     // A chatty board must not grow the record without bound: keep the first lines of each step.
-    if (boardLog.length < BOARD_LOG_LINES_PER_STEP) boardLog.push(line.text);
+    // A line the link cut at its limit says so: QA must not read a cut line as the whole message.
+    if (boardLog.length < BOARD_LOG_LINES_PER_STEP)
+      boardLog.push(line.truncated ? `${line.text} [cut: longer than the line limit]` : line.text);
   });
   let identity: { soc: string; mcuId: string } | null = null;
   let deviceId: string | null = null;

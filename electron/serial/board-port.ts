@@ -29,6 +29,19 @@ export class SerialBoardPort {
     if (this.session?.link.isOpen) return;
     const link = await this.openLink();
     link.on('log', (line) => this.logs.emit('log', line));
+    // Every event the board sends goes into the board log of the step, known or not: PROTOCOL.md says the station
+    // ignores an event it does not know, but the record keeps a trace of it.
+    link.on('event', (event) => {
+      const fields = Object.entries(event.fields)
+        .map(([name, value]) => ` ${name}=${value}`)
+        .join('');
+      this.logs.emit('log', {
+        port: this.path,
+        text: `[event] ${event.name}${fields}`,
+        truncated: false,
+        at: new Date(),
+      });
+    });
     this.session = new BoardSession(link);
   }
 

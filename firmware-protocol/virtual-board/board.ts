@@ -394,9 +394,18 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     const delay = this.faults.take('delay-reply', command);
     const garbage = this.faults.take('garbage', command);
     const corrupt = this.faults.take('corrupt-crc', command);
+    const stray = this.faults.take('stray-event', command);
+    const longLog = this.faults.take('long-log', command);
     const sendNow = () => {
       if (epoch !== this.powerEpoch) return;
       if (garbage) this.emit('output', noise(this.options.random(GARBAGE_BYTES)) + '\n');
+      if (longLog) this.emit('output', `<inf> ${'x'.repeat(Number(longLog.value ?? 700))} end\n`);
+      if (stray) {
+        this.emit(
+          'output',
+          encodeFrame({ kind: 'event', name: stray.value ?? 'battery-low', fields: { level: '12' } }),
+        );
+      }
       if (corrupt) this.emit('output', corruptCrc(encodeFrame(reply)));
       else this.send(reply);
     };

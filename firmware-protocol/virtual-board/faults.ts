@@ -15,6 +15,10 @@ export const FAULT_KINDS = {
   'storage-fail':
     'Fail the flash write of COMMIT, LOCK or FACTORY-RESET with ERR STORAGE; flash is unchanged.',
   busy: 'Answer ERR BUSY retryAfterMs=`value` (default 50) without acting.',
+  'long-log':
+    'Write a console line of about `value` bytes (default 700), past the line limit, before the reply.',
+  'stray-event':
+    'Send an event the station does not know (`value`, default battery-low, with level=12) before the reply.',
   'wrong-state': "Report `state=value` (default staged) in the command's reply, whatever the board's state.",
   'line-too-long':
     "Answer ERR LINE_TOO_LONG without acting, as if the station's line had passed the board's line limit.",
@@ -66,11 +70,14 @@ export function parseFault(spec: string): ParsedFault {
   if (rule.kind === 'unplug' && value !== undefined && value !== 'before' && value !== 'after') {
     return { ok: false, message: `fault "${spec}": unplug takes =before or =after` };
   }
+  if (rule.kind === 'stray-event' && value !== undefined && !/^[a-z][a-z0-9-]*$/.test(value)) {
+    return { ok: false, message: `fault "${spec}": stray-event takes an event name (lowercase, digits, -)` };
+  }
   if (rule.kind === 'wrong-state' && value !== undefined && !BOARD_STATES.includes(value as BoardState)) {
     return { ok: false, message: `fault "${spec}": wrong-state takes one of ${BOARD_STATES.join(', ')}` };
   }
   if (
-    ['delay-reply', 'busy', 'wrong-version'].includes(rule.kind) &&
+    ['delay-reply', 'busy', 'wrong-version', 'long-log'].includes(rule.kind) &&
     value !== undefined &&
     !/^\d+$/.test(value)
   ) {

@@ -10,6 +10,7 @@ import {
   auditEvents,
   boardImages,
   expectProvisioned,
+  latestUnitFor,
   provision,
   sandboxDevices,
   useDataDirs,
@@ -63,6 +64,21 @@ describe('board faults', () => {
     const dir = newDir('commit-staged');
     const run = await provision(dir, { args: ['--sim-fault', 'wrong-state@COMMIT=staged'] });
     await expectFailure(dir, run, 'write-credentials', /COMMIT_MISMATCH/);
+  });
+
+  it('an event the station does not know, and a console line past the limit, are kept in the record, marked', async () => {
+    const dir = newDir('stray-event');
+    const run = await provision(dir, {
+      args: ['--sim-fault', 'stray-event@IDENTIFY=battery-low', '--sim-fault', 'long-log@HELLO=700'],
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const unit = run.summary!.units[0]!;
+    const record = latestUnitFor(dir, unit.mcuId!);
+    const logs = auditEvents(dir, record.id).filter((e) => e.kind === 'step.log');
+    const lines = logs.flatMap((e) => e.details.lines as string[]);
+    expect(lines).toContain('[event] battery-low level=12');
+    const cut = lines.find((line) => line.includes('xxxxxxxx'));
+    expect(cut).toMatch(/\[cut: longer than the line limit\]$/);
   });
 
   it('a CRC error once is retransmitted and the unit passes', async () => {
