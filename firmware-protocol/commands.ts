@@ -150,17 +150,39 @@ export const helloReply = z.object({
   maxLine: decimalText(65535),
 });
 
-export const identifyReply = z.object({
-  soc: z.string().min(1),
-  mcuId: mcuIdText,
-  devicePublicKey: base64Bytes(32),
-  deviceId: z
-    .union([z.literal('none'), z.string().regex(/^[0-9a-f]{16}$/)])
-    .transform((v) => (v === 'none' ? null : v)),
-  cloudPublicKey: base64Bytes(32),
-  state: boardStateText,
-  networkId: decimalText(MAX_NETWORK_ID),
-});
+/**
+ * A board's state and its committed device id go together (section 5): committed or locked means a device id is
+ * held, blank means none. A reply that says otherwise is refused, not believed.
+ */
+function stateMatchesDeviceId(
+  reply: { state: BoardState; deviceId: string | null },
+  context: z.RefinementCtx,
+) {
+  if ((reply.state === 'committed' || reply.state === 'locked') && reply.deviceId === null) {
+    context.addIssue({
+      code: 'custom',
+      path: ['deviceId'],
+      message: `a ${reply.state} board names its device id`,
+    });
+  }
+  if (reply.state === 'blank' && reply.deviceId !== null) {
+    context.addIssue({ code: 'custom', path: ['deviceId'], message: 'a blank board holds no device id' });
+  }
+}
+
+export const identifyReply = z
+  .object({
+    soc: z.string().min(1),
+    mcuId: mcuIdText,
+    devicePublicKey: base64Bytes(32),
+    deviceId: z
+      .union([z.literal('none'), z.string().regex(/^[0-9a-f]{16}$/)])
+      .transform((v) => (v === 'none' ? null : v)),
+    cloudPublicKey: base64Bytes(32),
+    state: boardStateText,
+    networkId: decimalText(MAX_NETWORK_ID),
+  })
+  .superRefine(stateMatchesDeviceId);
 
 export const challengeReply = z.object({
   type: decimalText(255),

@@ -43,6 +43,9 @@ export interface RequestOptions {
   retransmissions?: number;
 }
 
+/** What a board's error code may look like (PROTOCOL.md section 7: uppercase words joined by `_`), at most 32 characters. */
+const BOARD_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,31}$/;
+
 export interface BoardLogLine {
   port: string;
   text: string;
@@ -294,12 +297,18 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
             }, wait);
             return;
           }
+          // A code is an identifier that goes into the record and the UI: a made-up 200-character one does not.
+          const code = BOARD_CODE_PATTERN.test(arrival.code) ? arrival.code : 'UNRECOGNISED';
+          const message =
+            code === arrival.code
+              ? boardErrorMessage(command, code, arrival.fields)
+              : `The board refused ${command} with an error code that is not one (${arrival.code.length} characters, starting ${JSON.stringify(arrival.code.slice(0, 16))}): report this to the firmware team.`;
           finish(() =>
             reject(
-              new SerialLinkError('BOARD_ERROR', boardErrorMessage(command, arrival.code, arrival.fields), {
+              new SerialLinkError('BOARD_ERROR', message, {
                 port: this.path,
                 command,
-                boardCode: arrival.code,
+                boardCode: code,
                 boardFields: arrival.fields,
                 retrySafe:
                   arrival.code !== 'STORAGE' &&

@@ -336,6 +336,16 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
       this.loseAllPower(`unplugged on ${command}`);
       return;
     }
+    const longError = command ? this.faults.take('long-error', command) : undefined;
+    if (longError) {
+      this.send({
+        kind: 'error',
+        id: request.id,
+        code: 'E'.repeat(Number(longError.value ?? 200)),
+        fields: {},
+      });
+      return;
+    }
     if (command && this.faults.take('line-too-long', command)) {
       this.send({ kind: 'error', id: request.id, code: 'LINE_TOO_LONG', fields: {} });
       return;

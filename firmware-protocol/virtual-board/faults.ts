@@ -15,6 +15,7 @@ export const FAULT_KINDS = {
   'storage-fail':
     'Fail the flash write of COMMIT, LOCK or FACTORY-RESET with ERR STORAGE; flash is unchanged.',
   busy: 'Answer ERR BUSY retryAfterMs=`value` (default 50) without acting.',
+  'long-error': 'Answer ERR with a made-up error code `value` characters long (default 200), without acting.',
   'long-log':
     'Write a console line of about `value` bytes (default 700), past the line limit, before the reply.',
   'stray-event':
@@ -77,7 +78,7 @@ export function parseFault(spec: string): ParsedFault {
     return { ok: false, message: `fault "${spec}": wrong-state takes one of ${BOARD_STATES.join(', ')}` };
   }
   if (
-    ['delay-reply', 'busy', 'wrong-version', 'long-log'].includes(rule.kind) &&
+    ['delay-reply', 'busy', 'wrong-version', 'long-log', 'long-error'].includes(rule.kind) &&
     value !== undefined &&
     !/^\d+$/.test(value)
   ) {

@@ -251,6 +251,20 @@ describe('fault knobs produce the documented outcome', () => {
     expect(error.operatorMessage).not.toMatch(/cable|baud/);
   });
 
+  it('IDENTIFY saying committed with no device id: refused as a malformed reply, not believed', async () => {
+    const { session } = await withFault({ kind: 'wrong-state', command: 'IDENTIFY', value: 'committed' });
+    await session.hello();
+    const error = await expectSerialError(session.identify(), 'BAD_REPLY');
+    expect(error.operatorMessage).toContain('bad deviceId');
+  });
+
+  it('a 200-character error code from the board is not copied into the record: UNRECOGNISED, said in words', async () => {
+    const { session } = await withFault({ kind: 'long-error', command: 'HELLO', value: '200' });
+    const error = await expectSerialError(session.hello(), 'BOARD_ERROR', 'UNRECOGNISED');
+    expect(error.operatorMessage).toContain('200 characters');
+    expect(error.operatorMessage.length).toBeLessThan(250);
+  });
+
   it('garbage before the reply: kept as a log line, the reply still taken', async () => {
     const { session, link } = await withFault({ kind: 'garbage', command: 'HELLO' });
     const logs: string[] = [];
