@@ -8,6 +8,8 @@ import { BackendError } from '../backend';
 import { SerialLinkError } from '../serial';
 
 export const PROVISIONING_ERROR_CODES = [
+  'BOARD_CAPS_MISSING',
+  'BOARD_LINE_LIMIT',
   'SOC_MISMATCH',
   'FIRMWARE_NOT_ALLOWED',
   'BOARD_HOLDS_OTHER_DEVICE',

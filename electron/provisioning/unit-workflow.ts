@@ -233,7 +233,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
   let stopped: UnitStopped | undefined;
   try {
     const { recipe, station } = batch;
-    const hello = await step('connect', () => connect(board));
+    const hello = await step('connect', () => connect(board, recipe.finish));
     const identified = await step('identify', () => identify({ board, hello, recipe }));
     identity = identified.identity;
     journal.record({ kind: 'unit.identified', unitId, identity: identified.summary });

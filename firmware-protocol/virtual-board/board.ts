@@ -466,12 +466,15 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
           return err('UNSUPPORTED_VERSION', { supported: String(PROTOCOL_VERSION) });
         }
         this.helloDone = true;
+        // A board that announces fewer commands or a smaller line limit (faults caps, max-line).
+        const caps = this.faults.take('caps', command);
+        const maxLine = this.faults.take('max-line', command);
         return ok({
           proto: wrong ? (wrong.value ?? '99') : String(PROTOCOL_VERSION),
           fw: this.image.identity.firmwareVersion,
           board: this.image.identity.boardName,
-          caps: VIRTUAL_BOARD_CAPABILITIES.join(','),
-          maxLine: String(MAX_LINE_BYTES),
+          caps: caps ? (caps.value ?? '').split('+').join(',') : VIRTUAL_BOARD_CAPABILITIES.join(','),
+          maxLine: maxLine ? (maxLine.value ?? '256') : String(MAX_LINE_BYTES),
         });
       }
       case 'IDENTIFY': {

@@ -15,6 +15,8 @@ export const FAULT_KINDS = {
   'storage-fail':
     'Fail the flash write of COMMIT, LOCK or FACTORY-RESET with ERR STORAGE; flash is unchanged.',
   busy: 'Answer ERR BUSY retryAfterMs=`value` (default 50) without acting.',
+  caps: 'Announce only the commands in `value` (joined by +, e.g. WRITE+COMMIT) in the HELLO reply.',
+  'max-line': 'Announce maxLine=`value` (default 256) in the HELLO reply.',
   'long-error': 'Answer ERR with a made-up error code `value` characters long (default 200), without acting.',
   'long-log':
     'Write a console line of about `value` bytes (default 700), past the line limit, before the reply.',
@@ -78,7 +80,7 @@ export function parseFault(spec: string): ParsedFault {
     return { ok: false, message: `fault "${spec}": wrong-state takes one of ${BOARD_STATES.join(', ')}` };
   }
   if (
-    ['delay-reply', 'busy', 'wrong-version', 'long-log', 'long-error'].includes(rule.kind) &&
+    ['delay-reply', 'busy', 'wrong-version', 'long-log', 'long-error', 'max-line'].includes(rule.kind) &&
     value !== undefined &&
     !/^\d+$/.test(value)
   ) {

@@ -6,10 +6,39 @@ import type { UnitIdentity } from '../journal';
 import type { BoardPort } from '../ports';
 import { passed, type StepOutput } from './step';
 
+/** Commands every unit sends after HELLO and IDENTIFY (PROTOCOL.md 5): the board must announce them in `caps`. */
+const PROVISIONING_COMMANDS = ['CHALLENGE', 'WRITE', 'COMMIT', 'READBACK', 'VERIFY'];
+/** The smallest line limit a board may announce (PROTOCOL.md 5.1, `maxLine`). */
+const MIN_MAX_LINE = 512;
+
 /** Step 1: open the port and HELLO. Agrees the protocol version and learns the firmware version. */
-export async function connect(board: BoardPort): Promise<StepOutput<BoardHello>> {
+export async function connect(
+  board: BoardPort,
+  finish: { lock: boolean; reboot: boolean } = { lock: false, reboot: false },
+): Promise<StepOutput<BoardHello>> {
   await board.open();
   const hello = await board.hello();
+  // Act on what the board announces (PROTOCOL.md 5.1): a unit never sends a command the board says it lacks.
+  const needed = [
+    ...PROVISIONING_COMMANDS,
+    ...(finish.lock ? ['LOCK'] : []),
+    ...(finish.reboot ? ['REBOOT'] : []),
+  ];
+  const missing = needed.filter((command) => !hello.caps.includes(command));
+  if (missing.length > 0) {
+    throw fail(
+      'BOARD_CAPS_MISSING',
+      `The firmware (${hello.fw}) does not implement ${missing.join(', ')} (it announces ${hello.caps.join(',') || 'nothing'}): flash a firmware with the station protocol's provisioning commands.`,
+      true,
+    );
+  }
+  if (hello.maxLine < MIN_MAX_LINE) {
+    throw fail(
+      'BOARD_LINE_LIMIT',
+      `The board announces a line limit of ${hello.maxLine} bytes, below the protocol's ${MIN_MAX_LINE}: its firmware does not follow PROTOCOL.md; flash a conforming firmware.`,
+      true,
+    );
+  }
   return passed(hello, {
     port: board.path,
     protocolVersion: hello.proto,

@@ -81,6 +81,21 @@ describe('board faults', () => {
     expect(cut).toMatch(/\[cut: longer than the line limit\]$/);
   });
 
+  it('a board that announces only WRITE,COMMIT is refused at connect, before anything it lacks is sent', async () => {
+    const dir = newDir('caps');
+    const run = await provision(dir, { args: ['--sim-fault', 'caps@HELLO=WRITE+COMMIT'] });
+    await expectFailure(dir, run, 'connect', /BOARD_CAPS_MISSING/);
+    expect(run.summary!.units[0]!.message).toContain('does not implement CHALLENGE, READBACK, VERIFY');
+    expect(sandboxDevices(dir)).toHaveLength(0);
+  });
+
+  it('a board that announces a line limit below 512 is refused at connect', async () => {
+    const dir = newDir('maxline');
+    const run = await provision(dir, { args: ['--sim-fault', 'max-line@HELLO=256'] });
+    await expectFailure(dir, run, 'connect', /BOARD_LINE_LIMIT/);
+    expect(sandboxDevices(dir)).toHaveLength(0);
+  });
+
   it('a CRC error once is retransmitted and the unit passes', async () => {
     const dir = newDir('crc1');
     const run = await provision(dir, { args: ['--sim-fault', 'corrupt-crc@IDENTIFY x1'] });
