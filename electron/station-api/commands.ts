@@ -19,6 +19,7 @@ import {
   unitFacetsSchema,
   unitPageRequestSchema,
   unitPageSchema,
+  unitRecordSchema,
 } from './review';
 import {
   credentialSchema,
@@ -92,24 +93,6 @@ export const historyEventSchema = z.object({
   operator: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
   hash: z.string(),
-});
-
-export const unitRecordSchema = z.object({
-  id: z.string(),
-  batchId: z.string(),
-  slot: z.number().nullable(),
-  soc: z.string().nullable(),
-  mcuId: z.string().nullable(),
-  deviceId: z.string().nullable(),
-  serialNumber: z.string().nullable(),
-  state: z.string(),
-  lastStep: z.string().nullable(),
-  outcome: z.string().nullable(),
-  errorCode: z.string().nullable(),
-  startedAt: z.string(),
-  endedAt: z.string().nullable(),
-  durationMs: z.number().nullable(),
-  attempt: z.number().int(),
 });
 
 export const verifyReportSchema = z.object({

@@ -51,25 +51,30 @@ export const unitPageRequestSchema = z.strictObject({
 });
 export type UnitPageRequest = z.input<typeof unitPageRequestSchema>;
 
-export const unitRowSchema = z.object({
+/** A unit as the `units` view holds it (the audit trail's projection), for `unit.history` and QA review. */
+export const unitRecordSchema = z.object({
   id: z.string(),
   batchId: z.string(),
-  batchName: z.string(),
-  recipeId: z.string(),
   slot: z.number().nullable(),
   soc: z.string().nullable(),
   mcuId: z.string().nullable(),
   deviceId: z.string().nullable(),
   serialNumber: z.string().nullable(),
   state: z.string(),
+  lastStep: z.string().nullable(),
   outcome: z.string().nullable(),
   errorCode: z.string().nullable(),
-  lastStep: z.string().nullable(),
-  operator: z.string().nullable(),
   startedAt: z.string(),
   endedAt: z.string().nullable(),
   durationMs: z.number().nullable(),
   attempt: z.number().int(),
+});
+
+/** A row of the QA units table: the unit record with its batch's name and recipe, who ran it, when it was reviewed. */
+export const unitRowSchema = unitRecordSchema.extend({
+  batchName: z.string(),
+  recipeId: z.string(),
+  operator: z.string().nullable(),
   reviewedAt: z.string().nullable(),
 });
 export type UnitRow = z.infer<typeof unitRowSchema>;
@@ -178,16 +183,21 @@ export const attemptViewSchema = z.object({
 });
 export type AttemptView = z.infer<typeof attemptViewSchema>;
 
+/** What every view of a batch says about it. */
+const batchShape = {
+  id: z.string(),
+  name: z.string(),
+  recipeId: z.string(),
+  state: z.string(),
+  openedAt: z.string(),
+  closedAt: z.string().nullable(),
+  releasedAt: z.string().nullable(),
+};
+
 export const unitDetailSchema = z.object({
   unit: unitRowSchema,
   batch: z.object({
-    id: z.string(),
-    name: z.string(),
-    recipeId: z.string(),
-    state: z.string(),
-    openedAt: z.string(),
-    closedAt: z.string().nullable(),
-    releasedAt: z.string().nullable(),
+    ...batchShape,
     workOrder: z.string().nullable(),
     targetQuantity: z.number().nullable(),
     configSha256: z.string(),
@@ -280,16 +290,7 @@ const distributionSchema = z
 
 /** A batch's numbers (electron/reports/stats.ts defines each one); every report format uses the same. */
 export const batchStatsSchema = z.object({
-  batch: z.object({
-    id: z.string(),
-    name: z.string(),
-    recipeId: z.string(),
-    state: z.string(),
-    openedAt: z.string(),
-    closedAt: z.string().nullable(),
-    releasedAt: z.string().nullable(),
-    releasedBy: z.string().nullable(),
-  }),
+  batch: z.object({ ...batchShape, releasedBy: z.string().nullable() }),
   counts: z.object(countsShape),
   firstPass: z.number().int(),
   firstPassYield: z.number().nullable(),
