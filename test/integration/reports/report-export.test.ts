@@ -7,7 +7,7 @@
  * to test-results/reports/ for a person to look at.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,10 +37,16 @@ let outDir: string;
 let manifest: ReportManifest;
 let data: BatchReportData;
 let stats: BatchStats;
+/** The station key's private seed, kept so the test can look for it in every file the export wrote. */
+const SEED = generateStationKey().seed;
 
 beforeAll(async () => {
   const dir = tempDir('station-report-');
-  trail = buildReportTrail(join(dir, 'audit.sqlite'), { units: 60, qaEvents: true });
+  trail = buildReportTrail(join(dir, 'audit.sqlite'), {
+    units: 60,
+    qaEvents: true,
+    signer: signerFromSeed(Buffer.from(SEED)),
+  });
   outDir = join(dir, 'report');
   ({ manifest, data, stats } = await writeBatchReportDetailed({
     dbFile: trail.file,
@@ -89,7 +95,12 @@ describe('the export', () => {
   it('never puts the private key anywhere: only the public key and its fingerprint', () => {
     const text = readFileSync(join(outDir, 'manifest.json'), 'utf8');
     expect(text).toContain(trail.signer.fingerprint);
-    expect(JSON.stringify(trail.signer)).not.toMatch(/seed|private/i);
+    // The seed in every form it could leak as, in every file of the export (the PDF's text streams included).
+    const forms = [SEED.toString('base64'), SEED.toString('hex'), SEED.toString('base64url')];
+    for (const name of readdirSync(outDir)) {
+      const bytes = readFileSync(join(outDir, name)).toString('latin1');
+      for (const form of forms) expect(bytes.includes(form), `${name} holds the private seed`).toBe(false);
+    }
   });
 
   it('finds a batch by id as well as by name, and says which batches exist when neither matches', () => {
