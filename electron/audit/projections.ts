@@ -396,6 +396,16 @@ export class Projections {
     return row ? toUnitRecord(row) : null;
   }
 
+  /** The unit that last passed for this board identity, or null (a locked board seen again). */
+  passedUnitByMcuId(soc: string, mcuId: string): UnitRecord | null {
+    const row = this.db
+      .prepare<[string, string], UnitRow>(
+        "SELECT * FROM units WHERE soc = ? AND mcu_id = ? AND state = 'passed' ORDER BY ended_at DESC, last_seq DESC LIMIT 1",
+      )
+      .get(soc, mcuId);
+    return row ? toUnitRecord(row) : null;
+  }
+
   /** Units of the batch that passed on their first attempt. */
   firstPassCount(batchId: string): number {
     return (

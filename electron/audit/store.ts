@@ -490,6 +490,11 @@ export class AuditStore {
     return this.projections.passedUnitBySerial(serialNumber);
   }
 
+  /** The unit that last passed for this board identity, or null. */
+  passedUnitByMcuId(soc: string, mcuId: string): UnitRecord | null {
+    return this.projections.passedUnitByMcuId(soc, mcuId);
+  }
+
   /** The unit last started for this board identity, or null. */
   findUnitByMcuId(soc: string, mcuId: string): UnitRecord | null {
     return this.projections.findUnitByMcuId(soc, mcuId);

@@ -3,7 +3,8 @@
  * appended and hash-chained before the workflow moves on. An append that fails throws, which stops the unit.
  */
 import type { AuditEvent, AuditStore } from '../audit';
-import type { JournalEntry } from './journal';
+import type { JournalEntry, StepDetails } from './journal';
+import type { ProvisioningRecords } from './ports';
 
 export interface AuditJournalContext {
   batchId: string;
@@ -107,4 +108,38 @@ export function recordInAudit(
         },
       });
   }
+}
+
+/**
+ * The station's record of earlier units as the workflow reads it: the last passed unit of a chip, with what its
+ * write-credentials step recorded (ids and fingerprints, never secrets) and the board's public key.
+ */
+export function auditProvisioningRecords(store: AuditStore): ProvisioningRecords {
+  return {
+    lastPassed(soc, mcuId) {
+      const unit = store.passedUnitByMcuId(soc, mcuId);
+      if (!unit?.deviceId) return null;
+      const events = store.unitHistory(unit.id).events;
+      // A step's own values are its event's `measurements` (see step.finished above).
+      const measured = (step: string): Record<string, unknown> | undefined => {
+        const event = events.findLast(
+          (e) => e.kind === 'step.finished' && e.step === step && e.outcome === 'passed',
+        );
+        const measurements = event?.details.measurements;
+        return measurements && typeof measurements === 'object'
+          ? (measurements as Record<string, unknown>)
+          : undefined;
+      };
+      const written = measured('write-credentials');
+      if (!written || written.deviceId !== unit.deviceId) return null;
+      const publicKey = measured('identify')?.devicePublicKey;
+      return {
+        unitId: unit.id,
+        deviceId: unit.deviceId,
+        passedAt: unit.endedAt,
+        devicePublicKey: typeof publicKey === 'string' ? publicKey : null,
+        written: written as StepDetails,
+      };
+    },
+  };
 }

@@ -14,7 +14,7 @@ import type { Recipe, StationConfig } from '../../station-config';
 import { isVendorDefaultNetwork } from '../../firmware-protocol';
 import { backendCloudPort } from './cloud-port';
 import { fail } from './errors';
-import type { CloudPort } from './ports';
+import type { CloudPort, ProvisioningRecords } from './ports';
 
 export interface BatchNetwork {
   id: number;
@@ -29,6 +29,8 @@ export interface BatchContext {
   network: BatchNetwork | null;
   /** Every backend call of every slot goes through it. */
   cloud: CloudPort;
+  /** The station's record of earlier units (a locked board seen again is checked against it). */
+  records?: ProvisioningRecords;
   /** Wipe secrets held for the batch (the network key). */
   close(): void;
 }
@@ -42,6 +44,7 @@ export interface OpenBatchOptions {
   networkKeyFromStore?: (name: string) => Promise<SecretBytes | undefined>;
   /** Replaces the backend cloud port (tests). */
   cloud?: CloudPort;
+  records?: ProvisioningRecords;
 }
 
 export async function openBatchContext(options: OpenBatchOptions): Promise<BatchContext> {
@@ -101,6 +104,7 @@ export async function openBatchContext(options: OpenBatchOptions): Promise<Batch
     boardId: board.id,
     network,
     cloud: options.cloud ?? backendCloudPort(client, { concurrency: options.concurrency, organisationId }),
+    ...(options.records && { records: options.records }),
     close() {
       network?.key.wipe();
     },

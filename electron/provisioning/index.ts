@@ -3,7 +3,7 @@ export { openBatchContext } from './batch-context';
 export type { BatchContext, BatchNetwork, OpenBatchOptions } from './batch-context';
 export { backendCloudPort, type BackendCloudPortOptions } from './cloud-port';
 export { recordBackendCall, type BackendCall } from './backend-calls';
-export type { BoardPort, CloudPort } from './ports';
+export type { BoardPort, CloudPort, ProvisionedRecord, ProvisioningRecords } from './ports';
 export { runUnit, UNIT_STEPS } from './unit-workflow';
 export type { RunUnitInput, StepDefinition, UnitResult } from './unit-workflow';
 export { ProvisioningError, PROVISIONING_ERROR_CODES, isAuditFailure, toProvisioningError } from './errors';
@@ -20,6 +20,6 @@ export type {
   UnitJournal,
   UnitOutcome,
 } from './journal';
-export { recordInAudit, type AuditJournalContext } from './audit-journal';
+export { recordInAudit, auditProvisioningRecords, type AuditJournalContext } from './audit-journal';
 export { reconcileUnfinishedUnits } from './reconcile';
 export type { Reconciliation, ReconcileOptions } from './reconcile';

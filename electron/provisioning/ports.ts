@@ -4,7 +4,7 @@
  * backend calls lives in the cloud port instead of in every step.
  */
 import type { Device, DeviceState, MqttToken, NewDevice, BackendResult, SecretBytes } from '../backend';
-import type { BoardHello, BoardIdentity, BoardLogLine, CredentialWrite } from '../serial';
+import type { BoardHello, BoardIdentity, BoardLogLine, CredentialWrite, RebootReport } from '../serial';
 import type {
   CommitReply,
   KeyInterface,
@@ -26,8 +26,10 @@ export interface BoardPort {
   readback(): Promise<ReadbackReply>;
   verify(nonce: Buffer, key: 'sign' | KeyInterface, gpsDay?: number): Promise<VerifyReply>;
   lock(deviceId: string): Promise<unknown>;
-  /** REBOOT and wait for the board's boot event; HELLO is needed again afterwards. */
-  reboot(): Promise<void>;
+  /** REBOOT and wait for the board's boot event (a lost reply is settled); HELLO is needed again afterwards. */
+  reboot(): Promise<RebootReport>;
+  /** Restarts the board made by itself since the port opened (the session said HELLO again and carried on). */
+  readonly restartCount: number;
   /** The board's own output lines while the port is open; returns the unsubscribe function. */
   onLog(listener: (line: BoardLogLine) => void): () => void;
   close(): Promise<void>;
@@ -50,4 +52,19 @@ export interface CloudPort {
   deviceSharedSecret(deviceId: string, state: SecurityStateBytes): Promise<SecretBytes>;
   mqttToken(ttlSeconds: number): Promise<MqttToken>;
   deviceState(deviceId: string): Promise<DeviceState | null>;
+}
+
+/** What the station's record says it provisioned on a board: what a locked board seen again is checked against. */
+export interface ProvisionedRecord {
+  unitId: string;
+  deviceId: string;
+  passedAt: string | null;
+  devicePublicKey: string | null;
+  /** The write-credentials step's recorded values: device id, cloud key, network id and the secrets' fingerprints. */
+  written: Record<string, string | number | boolean | null | string[]>;
+}
+
+/** The station's own record of earlier units, read-only. */
+export interface ProvisioningRecords {
+  lastPassed(soc: string, mcuId: string): ProvisionedRecord | null;
 }

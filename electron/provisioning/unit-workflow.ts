@@ -19,7 +19,7 @@ import { collectBackendCalls, type BackendCall } from './backend-calls';
 import { cloudKey, deviceRecord } from './steps/cloud-device';
 import { communicationCheck, finish } from './steps/finish';
 import { keyAgreement, mqttToken, type DerivedKey } from './steps/keys';
-import type { Intent, StepOutput } from './steps/step';
+import { skipped, type Intent, type StepOutput } from './steps/step';
 import { verify, writeCredentials } from './steps/write-and-verify';
 import type { MqttToken } from '../backend';
 
@@ -165,6 +165,9 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
       journal.record({ kind: 'step.intent', unitId, step: name, action, details });
     let output: StepOutput<T>;
     const backend: BackendCall[] = [];
+    // Restarts the board made by itself during the step (the session said HELLO again and carried on).
+    const restartsBefore = board.restartCount;
+    const restarts = () => board.restartCount - restartsBefore;
     try {
       journal.record({
         kind: 'step.started',
@@ -191,7 +194,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
           outcome: 'failed',
           startedAt: stepStart,
           durationMs: now().getTime() - stepStart.getTime(),
-          details: {},
+          details: restarts() > 0 ? { boardRestarts: restarts() } : {},
           error: summary(error),
           boardLog: [...boardLog],
           backend: [...backend],
@@ -206,7 +209,10 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
       outcome: output.skipped ? 'skipped' : 'passed',
       startedAt: stepStart,
       durationMs: now().getTime() - stepStart.getTime(),
-      details: output.details as StepDetails,
+      details: {
+        ...(output.details as StepDetails),
+        ...(restarts() > 0 && { boardRestarts: restarts() }),
+      },
       boardLog: [...boardLog],
       backend: [...backend],
     });
@@ -238,43 +244,68 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
     identity = identified.identity;
     journal.record({ kind: 'unit.identified', unitId, identity: identified.summary });
     const boardIdentity = identified.identity;
-    const { metadata } = await step('recipe-checks', () =>
-      recipeChecks({ hello, identity: boardIdentity, recipe, station, scan: input.scan ?? {} }),
-    );
-    const device = await step('device-record', (intent) =>
-      deviceRecord({
-        batch,
-        identity: boardIdentity,
-        cloudMcuId: identified.summary.cloudMcuId,
-        metadata,
-        intent,
-      }),
-    );
-    deviceId = device.deviceId;
-    const cloudPublicKey = await step('cloud-key', () => cloudKey({ batch, identity: boardIdentity }));
-    const agreed = await step('key-agreement', () =>
-      keyAgreement({ batch, board, identity: boardIdentity, device, now }),
-    );
-    derivedKey = agreed.derivedKey;
-    token = await step('mqtt-token', () => mqttToken({ batch }));
-    const { committedAt } = await step('write-credentials', (intent) =>
-      writeCredentials({ batch, board, device, cloudPublicKey, mqttToken: token, derivedKey, intent, now }),
-    );
-    await step('verify', () =>
-      verify({
-        batch,
+    // A locked board is the device it holds, whatever happens next (the summary and the record name it).
+    if (boardIdentity.state === 'locked') deviceId = boardIdentity.deviceId;
+    const { metadata, alreadyProvisioned } = await step('recipe-checks', () =>
+      recipeChecks({
         board,
-        device,
+        hello,
         identity: boardIdentity,
-        securityState: agreed.securityState,
-        cloudPublicKey,
-        derivedKey,
+        recipe,
+        station,
+        scan: input.scan ?? {},
+        records: batch.records,
       }),
     );
-    await step('finish', (intent) => finish({ batch, board, device, intent }));
-    await step('communication-check', () =>
-      communicationCheck({ batch, device, committedAt, now, ...(input.signal && { signal: input.signal }) }),
-    );
+    if (alreadyProvisioned) {
+      // A re-plugged board this station provisioned and locked: nothing to create or write. The record shows
+      // every later step skipped, and the unit is the device it already is.
+      deviceId = alreadyProvisioned.deviceId;
+      for (const later of UNIT_STEPS.slice(UNIT_STEPS.findIndex((s) => s.name === 'recipe-checks') + 1)) {
+        await step(later.name, async () => skipped(null));
+      }
+    } else {
+      const device = await step('device-record', (intent) =>
+        deviceRecord({
+          batch,
+          identity: boardIdentity,
+          cloudMcuId: identified.summary.cloudMcuId,
+          metadata,
+          intent,
+        }),
+      );
+      deviceId = device.deviceId;
+      const cloudPublicKey = await step('cloud-key', () => cloudKey({ batch, identity: boardIdentity }));
+      const agreed = await step('key-agreement', () =>
+        keyAgreement({ batch, board, identity: boardIdentity, device, now }),
+      );
+      derivedKey = agreed.derivedKey;
+      token = await step('mqtt-token', () => mqttToken({ batch }));
+      const { committedAt } = await step('write-credentials', (intent) =>
+        writeCredentials({ batch, board, device, cloudPublicKey, mqttToken: token, derivedKey, intent, now }),
+      );
+      await step('verify', () =>
+        verify({
+          batch,
+          board,
+          device,
+          identity: boardIdentity,
+          securityState: agreed.securityState,
+          cloudPublicKey,
+          derivedKey,
+        }),
+      );
+      await step('finish', (intent) => finish({ batch, board, device, intent }));
+      await step('communication-check', () =>
+        communicationCheck({
+          batch,
+          device,
+          committedAt,
+          now,
+          ...(input.signal && { signal: input.signal }),
+        }),
+      );
+    }
   } catch (thrown) {
     // Anything but a stopped step is a journal failure outside a step (unit.identified could not be recorded).
     stopped =

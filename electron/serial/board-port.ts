@@ -82,6 +82,10 @@ export class SerialBoardPort {
   reboot() {
     return this.board.reboot();
   }
+  /** Restarts the board made by itself (not asked for) since the port opened; the record keeps them per step. */
+  get restartCount(): number {
+    return this.session?.unexpectedRestarts ?? 0;
+  }
 
   onLog(listener: (line: BoardLogLine) => void): () => void {
     this.logs.on('log', listener);

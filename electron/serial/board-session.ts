@@ -28,7 +28,6 @@ import {
   type VerifyReply,
   type WritableField,
   type WriteReply,
-  bootEvent,
 } from '../../firmware-protocol';
 import { SerialLinkError } from './errors';
 import type { SerialLink } from './serial-link';
@@ -56,8 +55,57 @@ export type CredentialWrite = Partial<Record<WritableField, string>>;
 /** Room in one WRITE line for an MQTT token chunk after the frame's own overhead. */
 export const TOKEN_CHUNK_CHARS = 384;
 
+/** Longest a board may take from REBOOT (or a restart) to its boot event (PROTOCOL.md 4.3). */
+export const MAX_BOOT_MS = 5000;
+
+/** How many restarts of the board one call lives through (HELLO again, send again) before it gives up. */
+const RESTARTS_PER_CALL = 2;
+
+/**
+ * Commands that are sent again, unchanged, after the board restarted in the middle of them: they read, or they
+ * are idempotent (LOCK of the same device id). WRITE and COMMIT are not: the staged fields died with the restart,
+ * so the caller decides from what the board kept (PROTOCOL.md 3.2).
+ */
+const RESENT_AFTER_RESTART: ReadonlySet<CommandName> = new Set([
+  'HELLO',
+  'IDENTIFY',
+  'CHALLENGE',
+  'READBACK',
+  'VERIFY',
+  'LOCK',
+]);
+
+/** The board restarted while the station talked to it (code REBOOTED); anything it had staged is gone. */
+export function isBoardRestart(error: unknown): error is SerialLinkError {
+  return error instanceof SerialLinkError && error.code === 'REBOOTED';
+}
+
+/** How a REBOOT ended, for the record: a lost reply is settled by the boot event or by asking the board. */
+export interface RebootReport {
+  replyLost: boolean;
+  /** `boot-event`: the board announced its boot; `hello-required`: its boot event was lost, it asked for HELLO. */
+  settledBy: 'boot-event' | 'hello-required';
+  /** REBOOT requests sent: 2 when the first never reached the board. */
+  requests: number;
+  bootMs: number;
+}
+
 export class BoardSession {
+  /** Restarts known without a boot event (the board answered HELLO_REQUIRED). */
+  private unheardBoots = 0;
+  /** The boot the last HELLO was made in; a command in a later boot needs HELLO again first. */
+  private helloBoot: number | undefined;
+  /** The boot in which fields were staged and not yet committed. */
+  private stagedBoot: number | undefined;
+  /** Restarts the board made by itself while the session was open (not the REBOOTs the station asked for). */
+  unexpectedRestarts = 0;
+
   constructor(readonly link: SerialLink) {}
+
+  /** Which boot of the board the station is talking to now. */
+  private get boot(): number {
+    return this.link.bootCount + this.unheardBoots;
+  }
 
   private parse<S extends z.ZodType>(command: CommandName, schema: S, fields: FrameFields): z.output<S> {
     const parsed = schema.safeParse(fields);
@@ -70,12 +118,66 @@ export class BoardSession {
     );
   }
 
+  private restarted(command: CommandName, what: string): SerialLinkError {
+    return new SerialLinkError(
+      'REBOOTED',
+      `The board restarted ${what} ${command}: check its power supply and that its firmware is not resetting itself (watchdog), then retry.`,
+      { port: this.link.path, command, retrySafe: true },
+    );
+  }
+
+  /**
+   * One command, living through restarts of the board (PROTOCOL.md 3.2, 3.3): a boot event or HELLO_REQUIRED
+   * means the board lost its session, so HELLO again; then a reading command is sent again, while WRITE and COMMIT
+   * end with REBOOTED because what was staged is gone.
+   */
   private async call<S extends z.ZodType>(
     command: CommandName,
     schema: S,
     fields: FrameFields = {},
   ): Promise<z.output<S>> {
-    return this.parse(command, schema, await this.link.request(command, fields));
+    for (let restarts = 0; ;) {
+      if (command !== 'HELLO' && this.helloBoot !== undefined && this.helloBoot !== this.boot) {
+        this.unexpectedRestarts += 1;
+        await this.hello();
+      }
+      const staging = command === 'WRITE' || command === 'COMMIT';
+      if (staging && this.stagedBoot !== undefined && this.stagedBoot !== this.boot) {
+        // Told once; the caller's next WRITE starts staging afresh.
+        this.stagedBoot = undefined;
+        throw this.restarted(command, 'and lost the fields staged for');
+      }
+      let reply: z.output<S>;
+      try {
+        reply = this.parse(command, schema, await this.link.request(command, fields));
+      } catch (error) {
+        const helloRequired =
+          error instanceof SerialLinkError &&
+          error.boardCode === 'HELLO_REQUIRED' &&
+          command !== 'HELLO' &&
+          this.helloBoot !== undefined;
+        if (!isBoardRestart(error) && !helloRequired) throw error;
+        // A board that asks for HELLO again has restarted, even if its boot event was lost on the way.
+        if (helloRequired && this.helloBoot === this.boot) this.unheardBoots += 1;
+        restarts += 1;
+        if (restarts > RESTARTS_PER_CALL) {
+          throw new SerialLinkError(
+            'REBOOTED',
+            `The board restarted ${restarts} times during ${command}: it keeps resetting (power, brown-out or a watchdog); set it aside for the firmware team.`,
+            { port: this.link.path, command, retrySafe: true },
+          );
+        }
+        if (!RESENT_AFTER_RESTART.has(command)) {
+          if (staging) this.stagedBoot = undefined;
+          throw this.restarted(command, 'during');
+        }
+        continue;
+      }
+      if (command === 'HELLO') this.helloBoot = this.boot;
+      if (command === 'WRITE') this.stagedBoot ??= this.boot;
+      if (command === 'COMMIT' || command === 'LOCK') this.stagedBoot = undefined;
+      return reply;
+    }
   }
 
   /** HELLO: agree on the protocol version. Fails with PROTOCOL_MISMATCH when the board speaks another one. */
@@ -185,44 +287,92 @@ export class BoardSession {
     return this.call('LOCK', lockReply, { deviceId });
   }
 
-  /** REBOOT, then wait for the board's boot event. HELLO is needed again afterwards. */
-  async reboot(bootTimeoutMs = 10_000): Promise<void> {
-    // Listen from before the request (the boot event may follow the reply at once), but only count boot events
-    // that arrive after the reply: an earlier one is a previous boot, not this reboot.
-    let replied = false;
-    const booted = this.waitForBoot(bootTimeoutMs, () => replied);
-    booted.catch(() => undefined);
-    await this.call('REBOOT', rebootReply);
-    replied = true;
-    await booted;
+  /**
+   * REBOOT, then the board's boot event (PROTOCOL.md 4.2). A boot event that arrives after the request counts,
+   * reply or not. When neither the reply nor the boot event came, the board is asked: a board that restarted
+   * answers HELLO_REQUIRED; one that answers normally never got the REBOOT, which is then sent once more.
+   * HELLO is needed again afterwards.
+   */
+  async reboot(): Promise<RebootReport> {
+    const startedAt = Date.now();
+    let replyLost = false;
+    for (let requests = 1; requests <= 2; requests += 1) {
+      const bootBefore = this.link.bootCount;
+      const booted = this.waitForBootAfter(bootBefore, MAX_BOOT_MS);
+      let replied = false;
+      try {
+        this.parse('REBOOT', rebootReply, await this.link.request('REBOOT'));
+        replied = true;
+      } catch (error) {
+        const lost =
+          isBoardRestart(error) ||
+          (error instanceof SerialLinkError && (error.code === 'TIMEOUT' || error.code === 'GARBLED'));
+        if (!lost) {
+          booted.cancel();
+          throw error;
+        }
+        replyLost = true;
+      }
+      const heard = await booted.done;
+      this.helloBoot = undefined;
+      this.stagedBoot = undefined;
+      if (heard) return { replyLost, settledBy: 'boot-event', requests, bootMs: Date.now() - startedAt };
+      if (await this.askedForHello()) {
+        this.unheardBoots += 1;
+        return { replyLost, settledBy: 'hello-required', requests, bootMs: Date.now() - startedAt };
+      }
+      if (replied) {
+        throw new SerialLinkError(
+          'TIMEOUT',
+          `The board answered REBOOT but did not restart within ${MAX_BOOT_MS} ms: power-cycle it and retry; if it happens again its firmware does not follow the station protocol.`,
+          { port: this.link.path, command: 'REBOOT', retrySafe: true },
+        );
+      }
+      // Neither reply nor restart: the REBOOT never reached the board. It is a new request, so a new id.
+    }
+    throw new SerialLinkError(
+      'TIMEOUT',
+      `The board did not answer REBOOT twice and did not restart: reseat the cable, check the board is powered, then retry.`,
+      { port: this.link.path, command: 'REBOOT', retrySafe: true },
+    );
+  }
+
+  /** After a silent REBOOT: does the board still hold the station's HELLO? READBACK asks without changing anything. */
+  private async askedForHello(): Promise<boolean> {
+    try {
+      await this.link.request('READBACK');
+      return false;
+    } catch (error) {
+      if (isBoardRestart(error)) return true;
+      if (error instanceof SerialLinkError && error.boardCode === 'HELLO_REQUIRED') return true;
+      throw error;
+    }
+  }
+
+  /** Resolves true when the link has seen a boot beyond `bootBefore`, false after `timeoutMs`. */
+  private waitForBootAfter(
+    bootBefore: number,
+    timeoutMs: number,
+  ): { done: Promise<boolean>; cancel: () => void } {
+    let cancel = () => undefined as void;
+    const done = new Promise<boolean>((resolve) => {
+      const finish = (heard: boolean) => {
+        clearTimeout(timer);
+        this.link.off('event', onEvent);
+        resolve(heard);
+      };
+      const onEvent = () => {
+        if (this.link.bootCount > bootBefore) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      cancel = () => finish(false);
+      this.link.on('event', onEvent);
+      if (this.link.bootCount > bootBefore) finish(true);
+    });
+    return { done, cancel };
   }
 
   factoryReset(mcuId: string): Promise<z.output<typeof factoryResetReply>> {
     return this.call('FACTORY-RESET', factoryResetReply, { mcuId, confirm: 'ERASE' });
-  }
-
-  /** Resolves on the next `EVT boot` from the board. */
-  waitForBoot(timeoutMs: number, accept: () => boolean = () => true): Promise<z.output<typeof bootEvent>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.link.off('event', onEvent);
-        reject(
-          new SerialLinkError(
-            'TIMEOUT',
-            `The board did not boot within ${timeoutMs} ms after REBOOT: power-cycle it and retry.`,
-            { port: this.link.path, command: 'REBOOT', retrySafe: true },
-          ),
-        );
-      }, timeoutMs);
-      const onEvent = (event: { name: string; fields: FrameFields }) => {
-        if (event.name !== 'boot' || !accept()) return;
-        const parsed = bootEvent.safeParse(event.fields);
-        if (!parsed.success) return;
-        clearTimeout(timer);
-        this.link.off('event', onEvent);
-        resolve(parsed.data);
-      };
-      this.link.on('event', onEvent);
-    });
   }
 }

@@ -13,6 +13,8 @@ export const SERIAL_ERROR_CODES = [
   'TIMEOUT',
   'GARBLED',
   'DISCONNECTED',
+  /** The board restarted (its boot event, or HELLO_REQUIRED) while the station was talking to it. */
+  'REBOOTED',
   'LINK_CLOSED',
   'BAD_REPLY',
   'PROTOCOL_MISMATCH',

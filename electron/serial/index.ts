@@ -9,8 +9,14 @@ export type {
   BadFrameNotice,
   RequestOptions,
 } from './serial-link';
-export { BoardSession, TOKEN_CHUNK_CHARS } from './board-session';
-export type { BoardHello, BoardIdentity, BoardIdentityReport, CredentialWrite } from './board-session';
+export { BoardSession, TOKEN_CHUNK_CHARS, MAX_BOOT_MS, isBoardRestart } from './board-session';
+export type {
+  BoardHello,
+  BoardIdentity,
+  BoardIdentityReport,
+  CredentialWrite,
+  RebootReport,
+} from './board-session';
 export { SerialLinkError, SERIAL_ERROR_CODES, boardErrorMessage } from './errors';
 export type { SerialErrorCode } from './errors';
 export {

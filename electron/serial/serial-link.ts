@@ -122,6 +122,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   private closedWith: SerialLinkError | undefined;
   private closing = false;
   private vanishWatch: NodeJS.Timeout | undefined;
+  private boots = 0;
 
   private constructor(port: LinkTransport, options: SerialLinkOptions) {
     super();
@@ -172,6 +173,11 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
   /** A link over an already open transport (an in-memory virtual board in tests). */
   static attach(transport: LinkTransport, options: SerialLinkOptions): SerialLink {
     return new SerialLink(transport, { watchDeviceNode: false, ...options });
+  }
+
+  /** Boot events seen since the port opened: the session compares it with the boot its HELLO was made in. */
+  get bootCount(): number {
+    return this.boots;
   }
 
   get isOpen(): boolean {
@@ -347,6 +353,7 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
       case 'frame': {
         const frame = decoded.frame;
         if (frame.kind === 'event') {
+          if (frame.name === 'boot') this.onBoot();
           this.emit('event', frame);
           return;
         }
@@ -362,6 +369,24 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
         );
       }
     }
+  }
+
+  /**
+   * The board booted: whatever was in flight will get no reply (its bytes were lost, or the board acted and forgot),
+   * so it ends now instead of at its timeout, and the session above decides what to send again (PROTOCOL.md 3.2).
+   */
+  private onBoot(): void {
+    this.boots += 1;
+    const inFlight = this.inFlight;
+    if (!inFlight) return;
+    this.inFlight = undefined;
+    inFlight.reject(
+      new SerialLinkError(
+        'REBOOTED',
+        `The board restarted during ${inFlight.command}: check its power supply and that its firmware is not resetting itself, then retry.`,
+        { port: this.path, command: inFlight.command, retrySafe: true },
+      ),
+    );
   }
 
   private linkClosedError(command: CommandName): SerialLinkError {

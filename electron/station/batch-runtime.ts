@@ -7,7 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditStore } from '../audit';
 import { BackendError, type InfuseClient } from '../backend';
-import { openBatchContext, ProvisioningError, type BatchContext } from '../provisioning';
+import {
+  auditProvisioningRecords,
+  openBatchContext,
+  ProvisioningError,
+  type BatchContext,
+} from '../provisioning';
 import { decodeNetworkKeySecret, secretFingerprints, type SecretStore } from '../secrets';
 import type { BatchCounts, CommandFailure, Snapshot } from '../station-api';
 import { effectiveConfig, secretReferences, type Recipe, type StationConfig } from '../../station-config';
@@ -264,6 +269,7 @@ export class BatchRuntime {
         recipe,
         station: config.station,
         concurrency: config.backend.concurrency,
+        records: auditProvisioningRecords(this.options.store),
         networkKeyFromStore: async (name) => {
           const stored = await secrets.get(name);
           return stored && decodeNetworkKeySecret(name, stored);

@@ -190,7 +190,7 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
   }
 
   /** Apply power: RAM state is gone, flash is re-read, and the board boots after its boot delay. */
-  powerOn(): void {
+  powerOn(bootDelayMs = this.options.bootDelayMs): void {
     this.powerEpoch += 1;
     this.powered = true;
     this.booted = false;
@@ -202,7 +202,7 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     const epoch = this.powerEpoch;
     setTimeout(() => {
       if (epoch === this.powerEpoch) this.boot();
-    }, this.options.bootDelayMs);
+    }, bootDelayMs);
   }
 
   /**
@@ -317,6 +317,10 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     const request = decoded.frame;
     if (request.kind !== 'request') return;
     const epoch = this.powerEpoch;
+    // A line lost on the wire (fault lose-request): the firmware never saw it.
+    if ((COMMAND_NAMES as readonly string[]).includes(request.command)) {
+      if (this.faults.take('lose-request', request.command as CommandName)) return;
+    }
 
     // A retransmission (same id, same bytes) gets the reply already given, without acting twice.
     if (this.lastRequest && this.lastRequest.line === decoded.line) {
@@ -334,6 +338,12 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     const unplug = command ? this.faults.take('unplug', command) : undefined;
     if (unplug && unplug.value !== 'after') {
       this.loseAllPower(`unplugged on ${command}`);
+      return;
+    }
+    // A restart the station did not ask for (watchdog, brown-out): the port stays, RAM is gone.
+    const selfRestart = command ? this.faults.take('reboot', command) : undefined;
+    if (selfRestart && (selfRestart.value ?? 'before') === 'before') {
+      this.restartBySelf(`watchdog reset on ${command}`);
       return;
     }
     const longError = command ? this.faults.take('long-error', command) : undefined;
@@ -372,10 +382,21 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
       this.loseAllPower(`unplugged after ${command}`);
       return;
     }
+    if (selfRestart?.value === 'after') {
+      this.restartBySelf(`watchdog reset after ${command}, before its reply`);
+      return;
+    }
     // BUSY is not cached: a retransmission after BUSY must be acted on, not answered BUSY again.
     if (!(reply.kind === 'error' && reply.code === 'BUSY')) this.lastRequest = { line: decoded.line, reply };
     this.deliver(request, reply);
     if (command === 'REBOOT' && reply.kind === 'ok') this.reboot();
+    else if (selfRestart?.value === 'replied')
+      this.restartBySelf(`watchdog reset after replying to ${command}`);
+  }
+
+  private restartBySelf(reason: string): void {
+    this.log('err', reason);
+    this.reboot();
   }
 
   private loseAllPower(reason: string): void {
@@ -386,9 +407,11 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
 
   private reboot(): void {
     const epoch = this.powerEpoch;
+    // A board that takes long to boot (fault slow-boot): the station must wait for it, not give up.
+    const slow = this.faults.take('slow-boot', 'REBOOT');
     // Give the reply time to leave the UART before the board goes quiet.
     setTimeout(() => {
-      if (epoch === this.powerEpoch) this.powerOn();
+      if (epoch === this.powerEpoch) this.powerOn(slow ? Number(slow.value ?? 1500) : undefined);
     }, 20);
   }
 
@@ -534,7 +557,9 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
         this.staged = {};
         this.log('inf', `committed credentials for ${merged.deviceId}`);
         this.announceIfOnline();
-        return ok({ state: this.state, deviceId: merged.deviceId as string, changed: '1' });
+        // A board that misreports what COMMIT did (fault commit-unchanged).
+        const changed = this.faults.take('commit-unchanged', command) ? '0' : '1';
+        return ok({ state: this.state, deviceId: merged.deviceId as string, changed });
       }
       case 'READBACK': {
         const extra = unexpected([]);
@@ -616,38 +641,40 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     }
   }
 
+  /** WRITE, checking in the order of PROTOCOL.md 7.1: fields, values, state, what the state allows, the held id. */
   private write(
     fields: FrameFields,
     ok: (fields: FrameFields) => Reply,
     err: (code: BoardErrorCode, fields?: FrameFields) => Reply,
   ): Reply {
-    if (this.image.locked) return err('LOCKED');
     const names = Object.keys(fields);
     if (names.length === 0) return err('BAD_ARGUMENT', { field: 'none' });
+    const unknown = names.find(
+      (name) => name !== 'append' && !(WRITABLE_FIELDS as readonly string[]).includes(name),
+    );
+    if (unknown) return err('BAD_ARGUMENT', { field: unknown });
     const append = fields.append;
-    if (append !== undefined) {
-      if (append !== '1' || names.length !== 2 || fields.mqttToken === undefined)
-        return err('BAD_ARGUMENT', { field: 'append' });
-    }
+    if (append !== undefined && (append !== '1' || names.length !== 2 || fields.mqttToken === undefined))
+      return err('BAD_ARGUMENT', { field: 'append' });
+    const malformed = (names.filter((name) => name !== 'append') as WritableField[]).find(
+      (field) => !writableValueIsValid(field, fields[field] as string),
+    );
+    if (malformed) return err('BAD_ARGUMENT', { field: malformed });
+    if (this.image.locked) return err('LOCKED');
+    // append=1 continues a staged token: with none staged there is nothing to append to (PROTOCOL.md 5.4).
+    if (append === '1' && this.staged.mqttToken === undefined)
+      return err('BAD_ARGUMENT', { field: 'append' });
     const next: Staged = { ...this.staged };
-    for (const name of names) {
-      if (name === 'append') continue;
-      if (!(WRITABLE_FIELDS as readonly string[]).includes(name)) return err('BAD_ARGUMENT', { field: name });
-      const field = name as WritableField;
-      const value = fields[field] as string;
-      if (!writableValueIsValid(field, value)) return err('BAD_ARGUMENT', { field });
-      if (field === 'deviceId') {
-        const held = this.image.credentials?.deviceId;
-        if (held !== undefined && held !== value) return err('ALREADY_PROVISIONED', { deviceId: held });
-      }
-      if (field === 'mqttToken' && append === '1') {
-        const combined = (next.mqttToken ?? '') + value;
-        if (combined.length > MAX_MQTT_TOKEN_CHARS) return err('BAD_ARGUMENT', { field });
-        next.mqttToken = combined;
-      } else {
-        next[field] = value;
-      }
+    if (append === '1') {
+      const combined = (next.mqttToken ?? '') + (fields.mqttToken as string);
+      if (combined.length > MAX_MQTT_TOKEN_CHARS) return err('BAD_ARGUMENT', { field: 'mqttToken' });
+      next.mqttToken = combined;
+    } else {
+      for (const field of names as WritableField[]) next[field] = fields[field] as string;
     }
+    const held = this.image.credentials?.deviceId;
+    if (fields.deviceId !== undefined && held !== undefined && held !== fields.deviceId)
+      return err('ALREADY_PROVISIONED', { deviceId: held });
     this.staged = next;
     return ok({ staged: WRITABLE_FIELDS.filter((f) => next[f] !== undefined).join(','), state: this.state });
   }

@@ -25,6 +25,16 @@ export const FAULT_KINDS = {
   'wrong-state': "Report `state=value` (default staged) in the command's reply, whatever the board's state.",
   'line-too-long':
     "Answer ERR LINE_TOO_LONG without acting, as if the station's line had passed the board's line limit.",
+  reboot:
+    'Restart by itself on the command (a watchdog reset, a brown-out), the port staying: `before` (default) ' +
+    'acting, `after` acting but before replying, or `replied` after acting and replying. Staged fields are lost; ' +
+    'the boot event follows after the boot delay.',
+  'commit-unchanged':
+    'Store the staged fields on COMMIT but answer changed=0, as if nothing had been staged.',
+  'lose-request':
+    'Never see the command (lost on the wire): no action, no reply; the station may send it again.',
+  'slow-boot':
+    'Take `value` ms (default 1500) to boot after a REBOOT or a restart, instead of the boot delay.',
   unplug:
     'Lose power on the command: `before` (default) acting, or `after` acting but before replying. The port ' +
     'disappears and the board comes back after its replug delay.',
@@ -73,6 +83,15 @@ export function parseFault(spec: string): ParsedFault {
   if (rule.kind === 'unplug' && value !== undefined && value !== 'before' && value !== 'after') {
     return { ok: false, message: `fault "${spec}": unplug takes =before or =after` };
   }
+  if (
+    rule.kind === 'reboot' &&
+    value !== undefined &&
+    value !== 'before' &&
+    value !== 'after' &&
+    value !== 'replied'
+  ) {
+    return { ok: false, message: `fault "${spec}": reboot takes =before, =after or =replied` };
+  }
   if (rule.kind === 'stray-event' && value !== undefined && !/^[a-z][a-z0-9-]*$/.test(value)) {
     return { ok: false, message: `fault "${spec}": stray-event takes an event name (lowercase, digits, -)` };
   }
@@ -80,7 +99,9 @@ export function parseFault(spec: string): ParsedFault {
     return { ok: false, message: `fault "${spec}": wrong-state takes one of ${BOARD_STATES.join(', ')}` };
   }
   if (
-    ['delay-reply', 'busy', 'wrong-version', 'long-log', 'long-error', 'max-line'].includes(rule.kind) &&
+    ['delay-reply', 'busy', 'wrong-version', 'long-log', 'long-error', 'max-line', 'slow-boot'].includes(
+      rule.kind,
+    ) &&
     value !== undefined &&
     !/^\d+$/.test(value)
   ) {

@@ -20,10 +20,36 @@ export const EXAMPLE = {
   random: (length: number) => Buffer.from(Array.from({ length }, (_, i) => 0xa0 + i)),
 };
 
-export function exampleBoard(): VirtualBoard {
+/** Which fixed board a worked example runs on; unset fields are the example board's (EXAMPLE). */
+export interface ExampleBoardOptions {
+  soc?: string;
+  /** Required with a `soc` other than EXAMPLE.soc: the mcuId of the example board is nRF-sized. */
+  mcuId?: string;
+}
+
+/** The HTML comment that, on the line right before a ```transcript fence, names the board the example runs on. */
+export const BOARD_MARKER_PATTERN = /^<!-- board: (.*) -->$/;
+
+/**
+ * Read the board of a `<!-- board: soc=stm32l4x mcuId=0123456789abcdef01234567 -->` marker (its text between
+ * "board:" and "-->"). Throws on anything it does not know, so a typo in the spec cannot pick the default board.
+ */
+export function parseBoardMarker(text: string): ExampleBoardOptions {
+  const options: ExampleBoardOptions = {};
+  for (const token of text.trim().split(/\s+/)) {
+    const match = /^(soc|mcuId)=(\S+)$/.exec(token);
+    if (!match) throw new Error(`board marker: "${token}" is not soc=... or mcuId=...`);
+    options[match[1] as 'soc' | 'mcuId'] = match[2];
+  }
+  if (options.soc !== undefined && options.soc !== EXAMPLE.soc && options.mcuId === undefined)
+    throw new Error(`board marker: a ${options.soc} board needs its fixed mcuId`);
+  return options;
+}
+
+export function exampleBoard(options: ExampleBoardOptions = {}): VirtualBoard {
   const image = createBlankBoardImage({
-    soc: EXAMPLE.soc,
-    mcuId: EXAMPLE.mcuId,
+    soc: options.soc ?? EXAMPLE.soc,
+    mcuId: options.mcuId ?? EXAMPLE.mcuId,
     devicePrivateKey: EXAMPLE.devicePrivateKey,
     cloudPublicKey: DEVELOPMENT_CLOUD_PUBLIC_KEY,
   });

@@ -3,7 +3,8 @@ import { isFirmwareAllowed, mcuIdForBackend, resolveMetadata } from '../../../st
 import type { BoardHello, BoardIdentity } from '../../serial';
 import { fail } from '../errors';
 import type { UnitIdentity } from '../journal';
-import type { BoardPort } from '../ports';
+import type { BoardPort, ProvisionedRecord, ProvisioningRecords } from '../ports';
+import { mismatchedFields, WRITTEN_FIELDS } from './write-and-verify';
 import { passed, type StepOutput } from './step';
 
 /** Commands every unit sends after HELLO and IDENTIFY (PROTOCOL.md 5): the board must announce them in `caps`. */
@@ -86,12 +87,14 @@ export async function identify(input: {
 
 /** Step 3: the recipe's checks before anything is created or written; resolves the metadata for POST /device. */
 export async function recipeChecks(input: {
+  board: BoardPort;
   hello: BoardHello;
   identity: BoardIdentity;
   recipe: Recipe;
   station: StationConfig['station'];
   scan: Record<string, string>;
-}): Promise<StepOutput<{ metadata: Record<string, string> }>> {
+  records: ProvisioningRecords | undefined;
+}): Promise<StepOutput<{ metadata: Record<string, string>; alreadyProvisioned: ProvisionedRecord | null }>> {
   const { identity, hello, recipe } = input;
   if (identity.soc !== recipe.soc) {
     throw fail(
@@ -108,10 +111,17 @@ export async function recipeChecks(input: {
     );
   }
   if (identity.state === 'locked') {
-    throw fail(
-      'BOARD_LOCKED',
-      `This board is locked against provisioning${identity.deviceId ? ` (device ${identity.deviceId})` : ''}: set it aside for a supervisor.`,
-      false,
+    const record = await lockedBoardRecord(input.board, identity, input.records);
+    return passed(
+      { metadata: {}, alreadyProvisioned: record },
+      {
+        soc: identity.soc,
+        firmwareVersion: hello.fw,
+        alreadyProvisioned: true,
+        deviceId: record.deviceId,
+        provisionedInUnit: record.unitId,
+        provisionedAt: record.passedAt,
+      },
     );
   }
   const metadata = resolveMetadata(recipe, input.station, input.scan);
@@ -119,7 +129,50 @@ export async function recipeChecks(input: {
     throw fail('MISSING_SCAN_FIELD', `Cannot provision yet: ${metadata.message}, then retry.`, true);
   }
   return passed(
-    { metadata: metadata.metadata },
+    { metadata: metadata.metadata, alreadyProvisioned: null },
     { soc: identity.soc, firmwareVersion: hello.fw, metadataFields: Object.keys(metadata.metadata) },
   );
+}
+
+/**
+ * A locked board can take nothing more. If the station's own record says it passed here, and the board still
+ * holds exactly what that unit wrote (same key pair, device id, cloud key, network and the secrets'
+ * fingerprints, read back now), it is already provisioned: a re-plug, not a failure. Anything else is for a
+ * supervisor (BOARD_LOCKED), with what differs.
+ */
+async function lockedBoardRecord(
+  board: BoardPort,
+  identity: BoardIdentity,
+  records: ProvisioningRecords | undefined,
+): Promise<ProvisionedRecord> {
+  const locked = (why: string) =>
+    fail(
+      'BOARD_LOCKED',
+      `This board is locked against provisioning${identity.deviceId ? ` (device ${identity.deviceId})` : ''} and ${why}: set it aside for a supervisor.`,
+      false,
+    );
+  const record = records?.lastPassed(identity.soc, identity.mcuId) ?? null;
+  if (!record) return Promise.reject(locked("this station's record has no passed unit for it"));
+  if (record.deviceId !== identity.deviceId) {
+    throw locked(
+      `holds another device id than the record (unit ${record.unitId} passed it as ${record.deviceId})`,
+    );
+  }
+  if (
+    record.devicePublicKey !== null &&
+    record.devicePublicKey !== identity.devicePublicKey.toString('base64')
+  ) {
+    throw locked(`has another key pair than the record of unit ${record.unitId}`);
+  }
+  const expected = Object.fromEntries(
+    WRITTEN_FIELDS.filter((key) => record.written[key] !== undefined).map((key) => [
+      key,
+      record.written[key]!,
+    ]),
+  );
+  const differs = mismatchedFields(expected, await board.readback());
+  if (differs.length > 0) {
+    throw locked(`its credentials differ from what unit ${record.unitId} wrote (${differs.join(', ')})`);
+  }
+  return record;
 }

@@ -1,6 +1,7 @@
 import type { Device } from '../../backend';
 import type { BatchContext } from '../batch-context';
 import { fail } from '../errors';
+import type { StepDetails } from '../journal';
 import type { BoardPort } from '../ports';
 import { passed, skipped, type Intent, type StepOutput } from './step';
 
@@ -18,8 +19,14 @@ export async function finish(input: {
     input.intent('lock', { deviceId: device.deviceId });
     await board.lock(device.deviceId);
   }
+  let rebooted: StepDetails = {};
   if (reboot) {
-    await board.reboot();
+    const report = await board.reboot();
+    rebooted = {
+      rebootSettledBy: report.settledBy,
+      ...(report.replyLost && { rebootReplyLost: true }),
+      ...(report.requests > 1 && { rebootRequests: report.requests }),
+    };
     await board.hello();
     const readback = await board.readback();
     // After a reboot nothing can be staged: the board holds what it committed (and locked), or it lost it.
@@ -39,7 +46,7 @@ export async function finish(input: {
       );
     }
   }
-  return passed(null, { locked: lock, rebooted: reboot });
+  return passed(null, { locked: lock, rebooted: reboot, ...rebooted });
 }
 
 const POLL_MS = 1000;

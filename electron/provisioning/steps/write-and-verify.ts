@@ -6,9 +6,11 @@ import {
   deviceKeyId,
   proofsEqual,
   verifyProof,
+  type CommitReply,
+  type ReadbackReply,
   type SecurityStateBytes,
 } from '../../../firmware-protocol';
-import type { BoardIdentity, CredentialWrite } from '../../serial';
+import { isBoardRestart, type BoardIdentity, type CredentialWrite } from '../../serial';
 import type { BatchContext } from '../batch-context';
 import { fail } from '../errors';
 import type { StepDetails } from '../journal';
@@ -29,6 +31,9 @@ function isoSeconds(date: Date): string {
 /** The states a board may report once COMMIT succeeded: anything else means it did not keep the credentials. */
 const COMMITTED_STATES: readonly string[] = ['committed', 'locked'];
 
+/** How many restarts of the board the write step lives through (writing again each time) before it fails. */
+const RESTARTS_PER_WRITE = 2;
+
 export async function writeCredentials(input: {
   batch: BatchContext;
   board: BoardPort;
@@ -41,51 +46,72 @@ export async function writeCredentials(input: {
 }): Promise<StepOutput<{ committedAt: Date }>> {
   const { batch, board, device } = input;
   const { credentials } = batch.recipe;
-  const fields: CredentialWrite = { deviceId: device.deviceId };
   const expected: StepDetails = { deviceId: device.deviceId };
+  // The secret values are revealed per write, straight into the frame, and dropped after it (a restart of the
+  // board means writing them again, from the held secrets, not from a copy kept here).
+  const withSecrets = (): CredentialWrite => {
+    const fields: CredentialWrite = { deviceId: device.deviceId };
+    if (credentials.cloudPublicKey) fields.cloudPublicKey = input.cloudPublicKey.toString('base64');
+    if (credentials.network && batch.network) {
+      fields.networkId = String(batch.network.id);
+      fields.networkKey = batch.network.key.revealBase64();
+    }
+    if (input.mqttToken) {
+      fields.mqttToken = input.mqttToken.token.revealText();
+      fields.mqttTokenExpiresAt = isoSeconds(input.mqttToken.expiresAt);
+    }
+    if (input.derivedKey && credentials.derivedKey) {
+      fields.derivedKey = input.derivedKey.key.revealBase64();
+      fields.derivedKeyInterface = credentials.derivedKey.interface;
+    }
+    return fields;
+  };
 
-  if (credentials.cloudPublicKey) {
-    const key = input.cloudPublicKey.toString('base64');
-    fields.cloudPublicKey = key;
-    expected.cloudPublicKey = key;
-  }
+  if (credentials.cloudPublicKey) expected.cloudPublicKey = input.cloudPublicKey.toString('base64');
   if (credentials.network && batch.network) {
-    fields.networkId = String(batch.network.id);
-    fields.networkKey = batch.network.key.revealBase64();
     expected.networkId = batch.network.id;
     expected.networkKeyFp = batch.network.key.fingerprint;
   }
   if (input.mqttToken) {
-    fields.mqttToken = input.mqttToken.token.revealText();
-    fields.mqttTokenExpiresAt = isoSeconds(input.mqttToken.expiresAt);
     expected.mqttTokenFp = input.mqttToken.token.fingerprint;
-    expected.mqttExpiresAt = fields.mqttTokenExpiresAt;
+    expected.mqttExpiresAt = isoSeconds(input.mqttToken.expiresAt);
   }
   if (input.derivedKey && credentials.derivedKey) {
-    fields.derivedKey = input.derivedKey.key.revealBase64();
-    fields.derivedKeyInterface = credentials.derivedKey.interface;
     expected.derivedKeyFp = input.derivedKey.key.fingerprint;
     expected.derivedInterface = credentials.derivedKey.interface;
   }
 
   input.intent('write-and-commit', expected);
-  try {
-    await board.write(fields);
-  } finally {
-    // The frame is on the wire; drop our copies of the secret strings at once.
-    fields.networkKey = fields.mqttToken = fields.derivedKey = undefined;
+  let commit: CommitReply | undefined;
+  let readback: ReadbackReply | undefined;
+  let restarts = 0;
+  let keptThroughRestart = false;
+  while (!readback) {
+    try {
+      const fields = withSecrets();
+      try {
+        await board.write(fields);
+      } finally {
+        // The frame is on the wire; drop our copies of the secret strings at once.
+        fields.networkKey = fields.mqttToken = fields.derivedKey = undefined;
+      }
+      commit = await board.commit();
+      checkCommitReply(commit, expected);
+      readback = await board.readback();
+    } catch (error) {
+      // The board restarted by itself (PROTOCOL.md 3.2): staged fields are gone, but a COMMIT may have been
+      // stored before the restart. What the board kept decides: carry on if it holds what was written, else
+      // write it all again.
+      if (!isBoardRestart(error) || restarts >= RESTARTS_PER_WRITE) throw error;
+      restarts += 1;
+      const kept = await board.readback();
+      if (COMMITTED_STATES.includes(kept.state) && mismatchedFields(expected, kept).length === 0) {
+        readback = kept;
+        keptThroughRestart = true;
+      }
+    }
   }
-  const commit = await board.commit();
   const committedAt = input.now();
-  // What COMMIT says it committed must be what was written, and the board must say it is committed now.
-  if (commit.deviceId !== expected.deviceId || !COMMITTED_STATES.includes(commit.state)) {
-    throw fail(
-      'COMMIT_MISMATCH',
-      `The board answered COMMIT with ${commit.deviceId} in state ${commit.state}, not ${String(expected.deviceId)} committed: set it aside as faulty.`,
-      false,
-    );
-  }
-  const readback = await board.readback();
   if (!COMMITTED_STATES.includes(readback.state)) {
     throw fail(
       'READBACK_MISMATCH',
@@ -93,7 +119,61 @@ export async function writeCredentials(input: {
       false,
     );
   }
+  const mismatched = mismatchedFields(expected, readback);
+  if (mismatched.length > 0) {
+    throw fail(
+      'READBACK_MISMATCH',
+      `The board did not keep what was written (${mismatched.join(', ')}): retry once; if it fails again set the board aside as faulty.`,
+      true,
+    );
+  }
+  return passed(
+    { committedAt },
+    {
+      ...expected,
+      boardState: readback.state,
+      // A COMMIT stored before a restart is known from the read-back alone: its reply never arrived.
+      changed: keptThroughRestart ? true : (commit?.changed ?? true),
+      ...(restarts > 0 && { restartsDuringWrite: restarts, keptThroughRestart }),
+    },
+  );
+}
 
+/**
+ * What COMMIT says it committed must be what was written, in a committed state, and it must say it changed
+ * something: the station staged fields in this boot, so `changed=0` means the board stored nothing (PROTOCOL.md 5.5).
+ */
+function checkCommitReply(commit: CommitReply, expected: StepDetails): void {
+  if (commit.deviceId !== expected.deviceId || !COMMITTED_STATES.includes(commit.state)) {
+    throw fail(
+      'COMMIT_MISMATCH',
+      `The board answered COMMIT with ${commit.deviceId} in state ${commit.state}, not ${String(expected.deviceId)} committed: set it aside as faulty.`,
+      false,
+    );
+  }
+  if (!commit.changed) {
+    throw fail(
+      'COMMIT_MISMATCH',
+      'The board answered COMMIT with changed=0 although the station had just staged the credentials: it stored nothing; set it aside as faulty.',
+      false,
+    );
+  }
+}
+
+/** The values write-credentials records about what it wrote (and a read-back can confirm). */
+export const WRITTEN_FIELDS = [
+  'deviceId',
+  'cloudPublicKey',
+  'networkId',
+  'networkKeyFp',
+  'mqttTokenFp',
+  'mqttExpiresAt',
+  'derivedKeyFp',
+  'derivedInterface',
+] as const;
+
+/** The expected fields the board's read-back does not match. */
+export function mismatchedFields(expected: StepDetails, readback: ReadbackReply): string[] {
   const actual: StepDetails = {
     deviceId: readback.deviceId,
     ...(expected.cloudPublicKey !== undefined && {
@@ -108,15 +188,7 @@ export async function writeCredentials(input: {
       derivedInterface: readback.derivedKeyInterface ?? null,
     }),
   };
-  const mismatched = Object.keys(expected).filter((key) => actual[key] !== expected[key]);
-  if (mismatched.length > 0) {
-    throw fail(
-      'READBACK_MISMATCH',
-      `The board did not keep what was written (${mismatched.join(', ')}): retry once; if it fails again set the board aside as faulty.`,
-      true,
-    );
-  }
-  return passed({ committedAt }, { ...expected, boardState: readback.state, changed: commit.changed });
+  return Object.keys(expected).filter((key) => actual[key] !== expected[key]);
 }
 
 /**

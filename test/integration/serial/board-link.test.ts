@@ -182,7 +182,7 @@ describe('station <-> virtual board over a real PTY pair', () => {
     const sim = await boards.start();
     const { session, link } = await boards.connect(sim.boards[0]!.path);
     await session.hello();
-    await session.reboot(5000);
+    expect(await session.reboot()).toMatchObject({ replyLost: false, settledBy: 'boot-event', requests: 1 });
     await expectSerialError(link.request('IDENTIFY'), 'BOARD_ERROR', 'HELLO_REQUIRED');
     await session.hello();
     expect((await session.identify()).state).toBe('blank');
@@ -212,16 +212,85 @@ describe('fault knobs produce the documented outcome', () => {
     );
   });
 
-  it('never retransmits REBOOT: a lost reply is a TIMEOUT after one try, and the board rebooted once', async () => {
+  it('never retransmits REBOOT: a lost reply ends at the boot event (REBOOTED), and the board rebooted once', async () => {
     const { session, link } = await withFault({ kind: 'drop-reply', command: 'REBOOT', remaining: 1 });
     await session.hello();
     const boots: string[] = [];
     link.on('event', (event) => boots.push(event.name));
-    const error = await expectSerialError(link.request('REBOOT'), 'TIMEOUT');
-    expect(error.operatorMessage).toContain('(1 try)');
-    await waitUntil(() => boots.length > 0, 3000, 'the boot event');
+    await expectSerialError(link.request('REBOOT'), 'REBOOTED');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(boots).toEqual(['boot']);
+  });
+
+  it('REBOOT whose reply is lost: the boot event inside the window settles it, no TIMEOUT', async () => {
+    const { session, link } = await withFault({ kind: 'drop-reply', command: 'REBOOT', remaining: 1 });
+    await session.hello();
+    const sent: string[] = [];
+    link.on('event', (event) => sent.push(event.name));
+    expect(await session.reboot()).toMatchObject({ replyLost: true, settledBy: 'boot-event', requests: 1 });
+    await session.hello();
+    expect((await session.readback()).state).toBe('blank');
+    expect(sent).toEqual(['boot']);
+  });
+
+  it('REBOOT whose reply is lost and whose boot takes longer than the reply timeout: waited for, not a TIMEOUT', async () => {
+    const sim = await boards.start({
+      faults: [
+        { kind: 'drop-reply', command: 'REBOOT', remaining: 1 },
+        { kind: 'slow-boot', value: '1500', remaining: 1 },
+      ],
+    });
+    const { session } = await boards.connect(sim.boards[0]!.path);
+    await session.hello();
+    const report = await session.reboot();
+    expect(report).toMatchObject({ replyLost: true, settledBy: 'boot-event', requests: 1 });
+    expect(report.bootMs).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('REBOOT that never reached the board (no reply, no restart): asked with READBACK, then sent once more', async () => {
+    const { session } = await withFault({ kind: 'lose-request', command: 'REBOOT', remaining: 1 });
+    await session.hello();
+    expect(await session.reboot()).toMatchObject({ replyLost: true, settledBy: 'boot-event', requests: 2 });
+  });
+
+  it('a board that restarts by itself before acting: the session says HELLO again and sends the command again', async () => {
+    const { session } = await withFault({
+      kind: 'reboot',
+      command: 'IDENTIFY',
+      value: 'before',
+      remaining: 1,
+    });
+    await session.hello();
+    expect((await session.identify()).state).toBe('blank');
+    expect(session.unexpectedRestarts).toBe(1);
+  });
+
+  it('a watchdog restart right after WRITE: COMMIT is not sent into the rebooted board; REBOOTED says the staged fields are lost', async () => {
+    const { session, board } = await withFault({
+      kind: 'reboot',
+      command: 'WRITE',
+      value: 'replied',
+      remaining: 1,
+    });
+    await session.hello();
+    await session.write({ deviceId: DEVICE_ID });
+    await waitUntil(() => board.board.isPowered && board.board.state === 'blank', 2000, 'the restart');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const error = await expectSerialError(session.commit(), 'REBOOTED');
+    expect(error.operatorMessage).toContain('lost the fields staged');
+    expect(board.board.flash.credentials).toBeNull();
+    // Staging starts afresh: write again, commit.
+    await session.write({ deviceId: DEVICE_ID });
+    expect(await session.commit()).toMatchObject({ deviceId: DEVICE_ID, changed: true });
+  });
+
+  it('a restart after COMMIT stored, before its reply: REBOOTED at the boot event, not a TIMEOUT; READBACK shows it committed', async () => {
+    const { session } = await withFault({ kind: 'reboot', command: 'COMMIT', value: 'after', remaining: 1 });
+    await session.hello();
+    await session.write({ deviceId: DEVICE_ID });
+    await expectSerialError(session.commit(), 'REBOOTED');
+    expect(await session.readback()).toMatchObject({ state: 'committed', deviceId: DEVICE_ID });
+    expect(session.unexpectedRestarts).toBe(1);
   });
 
   it('delay-reply longer than the timeout: TIMEOUT', async () => {

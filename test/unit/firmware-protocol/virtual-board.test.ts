@@ -88,6 +88,27 @@ describe('virtual board behaviour beyond the worked examples', () => {
     expect(board.flash.credentials?.mqttToken).toBe('a'.repeat(300) + 'b'.repeat(300));
   });
 
+  it('refuses append=1 when no MQTT token is staged, also with one committed, and stages nothing', async () => {
+    const { send, board } = await talk();
+    await send('HELLO', { proto: '1' });
+    const refused = { kind: 'error', code: 'BAD_ARGUMENT', fields: { field: 'append' } };
+    expect(await send('WRITE', { mqttToken: 'sbx_mqtt_tail', append: '1' })).toMatchObject(refused);
+    expect(await send('READBACK')).toMatchObject({ kind: 'ok', fields: { state: 'blank' } });
+    expect((await send('READBACK')).fields).not.toHaveProperty('staged');
+
+    // Other staged fields do not count: append continues a staged token, nothing else.
+    await send('WRITE', { deviceId: 'd291d4d66bf0a955', mqttTokenExpiresAt: '2030-01-01T00:00:00Z' });
+    expect(await send('WRITE', { mqttToken: 'sbx_mqtt_tail', append: '1' })).toMatchObject(refused);
+    await send('WRITE', { mqttToken: 'sbx_mqtt_head' });
+    await send('COMMIT');
+
+    // A committed token is not a staged one: append never continues what is in flash.
+    expect(await send('WRITE', { mqttToken: '_tail', append: '1' })).toMatchObject(refused);
+    expect(await send('READBACK')).toMatchObject({ kind: 'ok', fields: { state: 'committed' } });
+    expect((await send('READBACK')).fields).not.toHaveProperty('staged');
+    expect(board.flash.credentials?.mqttToken).toBe('sbx_mqtt_head');
+  });
+
   it('stages nothing from a WRITE frame with one bad field', async () => {
     const { send } = await talk();
     await send('HELLO', { proto: '1' });
@@ -129,6 +150,35 @@ describe('virtual board behaviour beyond the worked examples', () => {
       fields: { field: 'gpsDay' },
     });
     expect(await send('COMMIT')).toMatchObject({ kind: 'ok', fields: { changed: '0' } });
+  });
+
+  it('checks in the order of PROTOCOL.md 7.1: fields, then values, then state, then the held device id', async () => {
+    const { send } = await talk();
+    expect(await send('WRITE', { deviceId: 'd291d4d66bf0a955' })).toMatchObject({ code: 'HELLO_REQUIRED' });
+    await send('HELLO', { proto: '1' });
+    await send('WRITE', { deviceId: 'd291d4d66bf0a955' });
+    await send('COMMIT');
+    // Committed with d291...: another id is ALREADY_PROVISIONED, but only after every field and value passed.
+    expect(await send('WRITE', { deviceId: '0011223344556677', networkId: 'x' })).toMatchObject({
+      code: 'BAD_ARGUMENT',
+      fields: { field: 'networkId' },
+    });
+    expect(await send('WRITE', { deviceId: '0011223344556677' })).toMatchObject({
+      code: 'ALREADY_PROVISIONED',
+    });
+    await send('LOCK', { deviceId: 'd291d4d66bf0a955' });
+    expect(await send('WRITE', { colour: 'red', deviceId: 'd291d4d66bf0a955' })).toMatchObject({
+      code: 'BAD_ARGUMENT',
+      fields: { field: 'colour' },
+    });
+    expect(await send('WRITE', { networkKey: 'short' })).toMatchObject({
+      code: 'BAD_ARGUMENT',
+      fields: { field: 'networkKey' },
+    });
+    expect(await send('WRITE', { deviceId: 'd291d4d66bf0a955' })).toMatchObject({ code: 'LOCKED' });
+    expect(await send('FACTORY-RESET', { mcuId: '0000000000000000', confirm: 'ERASE' })).toMatchObject({
+      code: 'LOCKED',
+    });
   });
 
   it('answers an over-long line with LINE_TOO_LONG carrying the id it could read, and survives random bytes', async () => {
