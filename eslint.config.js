@@ -37,7 +37,7 @@ export default tseslint.config(
           patterns: [
             {
               regex:
-                '^(\\.\\./)+(electron/)?(backend|sandbox|serial|provisioning|audit|secrets|logging|station|station-api|people|web-host|renderer-files|station-config|virtual-board)/(?!index$).+',
+                '^(\\.\\./)+(electron/)?(backend|sandbox|serial|board-conformance|provisioning|audit|secrets|logging|station|station-api|people|web-host|renderer-files|station-config|virtual-board)/(?!index$).+',
               message: 'Import the capability folder (its index.ts), not a file inside it.',
             },
           ],

@@ -15,6 +15,7 @@ import {
   type RequestFrame,
 } from '../codec/frame';
 import { LineSplitter } from '../codec/line-splitter';
+import { crc32Hex } from '../codec/crc32';
 import {
   COMMAND_NAMES,
   MAX_MQTT_TOKEN_CHARS,
@@ -268,14 +269,16 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
       `*** Booting Infuse-IoT ${identity.firmwareVersion} (virtual ${identity.boardName}) ***\n`,
     );
     this.log('inf', `soc ${identity.soc} mcuId ${identity.mcuId} state ${this.state}`);
-    this.emit(
-      'output',
-      encodeFrame({
-        kind: 'event',
-        name: 'boot',
-        fields: { proto: String(PROTOCOL_VERSION), fw: identity.firmwareVersion },
-      }),
-    );
+    // A board that boots silently (fault no-boot-event): the station only learns of it from HELLO_REQUIRED.
+    if (!this.faults.take('no-boot-event', 'REBOOT'))
+      this.emit(
+        'output',
+        encodeFrame({
+          kind: 'event',
+          name: 'boot',
+          fields: { proto: String(PROTOCOL_VERSION), fw: identity.firmwareVersion },
+        }),
+      );
     this.emit('power-on');
     this.announceIfOnline();
   }
@@ -302,7 +305,7 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
   }
 
   private async handleLine(text: string, truncated: boolean): Promise<void> {
-    const decoded = decodeLine(text, 'board', truncated);
+    const decoded = this.acceptingBadCrc(decodeLine(text, 'board', truncated), text);
     if (decoded.type === 'log' || decoded.type === 'echo') {
       // Anything that is not a station frame is console input a real board would ignore.
       if (decoded.type === 'log' && decoded.text.trim() !== '') this.log('dbg', 'ignored non-frame input');
@@ -323,7 +326,7 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     }
 
     // A retransmission (same id, same bytes) gets the reply already given, without acting twice.
-    if (this.lastRequest && this.lastRequest.line === decoded.line) {
+    if (this.lastRequest && this.lastRequest.line === decoded.line && !this.actsAgain(request.command)) {
       this.log('dbg', `retransmission of ${request.command}, repeating reply`);
       await this.sleep(this.options.processingDelayMs);
       if (epoch === this.powerEpoch) this.deliver(request, this.lastRequest.reply);
@@ -399,6 +402,31 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     this.reboot();
   }
 
+  /** Fault no-dedup: a board that acts again on a retransmission instead of repeating its reply. */
+  private actsAgain(command: string): boolean {
+    return (
+      (COMMAND_NAMES as readonly string[]).includes(command) &&
+      this.faults.take('no-dedup', command as CommandName) !== undefined
+    );
+  }
+
+  /**
+   * Fault accept-bad-crc: a board that skips its CRC check reads a request whose CRC is wrong as if it were right.
+   * Anything else is passed through unchanged.
+   */
+  private acceptingBadCrc(
+    decoded: ReturnType<typeof decodeLine>,
+    text: string,
+  ): ReturnType<typeof decodeLine> {
+    if (decoded.type !== 'bad-frame' || decoded.reason !== 'crc-mismatch') return decoded;
+    const body = text.slice(0, text.lastIndexOf(' *'));
+    const fixed = decodeLine(`${body} *${crc32Hex(body)}`, 'board');
+    if (fixed.type !== 'frame' || fixed.frame.kind !== 'request') return decoded;
+    const command = fixed.frame.command;
+    if (!(COMMAND_NAMES as readonly string[]).includes(command)) return decoded;
+    return this.faults.take('accept-bad-crc', command as CommandName) ? fixed : decoded;
+  }
+
   private loseAllPower(reason: string): void {
     this.log('err', reason);
     this.powerOff();
@@ -407,6 +435,9 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
 
   private reboot(): void {
     const epoch = this.powerEpoch;
+    // A board whose flash does not keep what COMMIT and LOCK wrote (fault forget-on-reboot).
+    if (this.faults.take('forget-on-reboot', 'REBOOT'))
+      this.store.write({ ...this.image, credentials: null, locked: false });
     // A board that takes long to boot (fault slow-boot): the station must wait for it, not give up.
     const slow = this.faults.take('slow-boot', 'REBOOT');
     // Give the reply time to leave the UART before the board goes quiet.
@@ -429,6 +460,11 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
     const corrupt = this.faults.take('corrupt-crc', command);
     const stray = this.faults.take('stray-event', command);
     const longLog = this.faults.take('long-log', command);
+    // A board that answers with another id (fault wrong-id): the station must not take it as the reply.
+    const out =
+      this.faults.take('wrong-id', command) && reply.kind !== 'event'
+        ? { ...reply, id: reply.id ^ 0x8000 }
+        : reply;
     const sendNow = () => {
       if (epoch !== this.powerEpoch) return;
       if (garbage) this.emit('output', noise(this.options.random(GARBAGE_BYTES)) + '\n');
@@ -439,8 +475,8 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
           encodeFrame({ kind: 'event', name: stray.value ?? 'battery-low', fields: { level: '12' } }),
         );
       }
-      if (corrupt) this.emit('output', corruptCrc(encodeFrame(reply)));
-      else this.send(reply);
+      if (corrupt) this.emit('output', corruptCrc(encodeFrame(out)));
+      else this.send(out);
     };
     if (delay) setTimeout(sendNow, Number(delay.value ?? 3000));
     else sendNow();
@@ -471,7 +507,8 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
       fields,
     });
     if (!command) return err('UNKNOWN_COMMAND');
-    if (command !== 'HELLO' && !this.helloDone) return err('HELLO_REQUIRED');
+    if (command !== 'HELLO' && !this.helloDone && !this.faults.take('no-hello-required', command))
+      return err('HELLO_REQUIRED');
     const fields = request.fields;
     const unexpected = (allowed: string[]) => Object.keys(fields).find((key) => !allowed.includes(key));
 
@@ -528,6 +565,11 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
           deviceId: this.image.credentials?.deviceId ?? UNPROVISIONED_DEVICE_ID,
           nonce: this.options.random(AEAD_NONCE_BYTES),
         });
+        // A board that seals its response wrongly (fault bad-response): its tag no longer checks.
+        if (this.faults.take('bad-response', command)) {
+          const sealed = state.challengeResponse;
+          sealed.writeUInt8(sealed.readUInt8(sealed.length - 1) ^ 0xff, sealed.length - 1);
+        }
         return ok({
           type: String(state.challengeResponseType),
           networkId: String(networkId),
@@ -599,6 +641,8 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
           ? deriveInterfaceKey(shared, isInterface.data as KeyInterface, Number(gpsDay))
           : deriveSignKey(shared);
         const mac = verifyProof(key, nonce.data, c.deviceId);
+        // A board whose MAC is not the key's (fault bad-mac): what VERIFY exists to catch.
+        if (this.faults.take('bad-mac', command)) mac.writeUInt8(mac.readUInt8(0) ^ 0xff, 0);
         shared.fill(0);
         key.fill(0);
         return ok({
@@ -614,6 +658,8 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
         if (!c) return err('NOT_PROVISIONED');
         if (fields.deviceId !== c.deviceId) return err('BAD_ARGUMENT', { field: 'deviceId' });
         if (this.image.locked) return ok({ state: 'locked' });
+        // A board that says it locked and did not (fault lock-ignored).
+        if (this.faults.take('lock-ignored', command)) return ok({ state: 'locked' });
         const written = await this.writeFlash(command, { ...this.image, locked: true }, epoch);
         if (written !== true) return written === 'lost-power' ? undefined : err('STORAGE');
         this.staged = {};
@@ -632,6 +678,8 @@ export class VirtualBoard extends EventEmitter<VirtualBoardEvents> {
         if (this.image.locked) return err('LOCKED');
         if (fields.mcuId !== this.image.identity.mcuId) return err('BAD_ARGUMENT', { field: 'mcuId' });
         if (fields.confirm !== 'ERASE') return err('BAD_ARGUMENT', { field: 'confirm' });
+        // A board that says it erased and did not (fault reset-keeps).
+        if (this.faults.take('reset-keeps', command)) return ok({ state: 'blank' });
         const written = await this.writeFlash(command, { ...this.image, credentials: null }, epoch);
         if (written !== true) return written === 'lost-power' ? undefined : err('STORAGE');
         this.staged = {};

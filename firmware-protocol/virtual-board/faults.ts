@@ -38,6 +38,18 @@ export const FAULT_KINDS = {
   unplug:
     'Lose power on the command: `before` (default) acting, or `after` acting but before replying. The port ' +
     'disappears and the board comes back after its replug delay.',
+  // Spec breaches for `station board conformance` to find (PROTOCOL.md 9.1); each names the clause it breaks.
+  'no-dedup': 'Act again on a retransmission (the same line twice) instead of repeating the reply (4).',
+  'no-hello-required': 'Answer commands before HELLO instead of ERR HELLO_REQUIRED (3.3).',
+  'accept-bad-crc': 'Act on a request whose CRC is wrong instead of answering ERR BAD_FRAME (2).',
+  'wrong-id': "Reply with another id than the request's (2).",
+  'no-boot-event': 'Boot without sending the boot event (3.2).',
+  'bad-mac': "Answer VERIFY with a MAC that is not the key's (6.4).",
+  'bad-response': 'Answer CHALLENGE with a sealed response that does not open (6.3).',
+  'forget-on-reboot':
+    'Lose the committed credentials (and the lock) on REBOOT, as if flash did not keep them (3.1).',
+  'reset-keeps': 'Answer FACTORY-RESET with state=blank but keep the credentials (5.10).',
+  'lock-ignored': 'Answer LOCK with state=locked but stay unlocked (5.8).',
 } as const;
 export type FaultKind = keyof typeof FAULT_KINDS;
 

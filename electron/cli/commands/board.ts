@@ -2,6 +2,13 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_BAUD_RATE } from '../../../firmware-protocol';
 import { toProvisioningError } from '../../provisioning/index';
 import { BoardSession, listSerialPorts, SerialLink, SerialLinkError } from '../../serial';
+import {
+  PortOpenError,
+  conformanceExitCode,
+  formatConformanceTable,
+  runConformance,
+  toConformanceJson,
+} from '../../board-conformance';
 import { CliError, printJson } from '../cli-output';
 
 export function positiveInteger(value: string): number {
@@ -56,4 +63,61 @@ export function registerBoardCommands(program: Command): void {
     .action(async (options: { port: string; baud: number; timeoutScale: number }) => {
       printJson(await identifyBoard(options.port, options.baud, options.timeoutScale));
     });
+
+  board
+    .command('conformance')
+    .description(
+      'check a board against PROTOCOL.md from the wire: a table of PASS / FAIL / SKIPPED per check, each with ' +
+        'its section; exit 0 when nothing failed, 1 otherwise. Acts as the cloud with the published development ' +
+        'cloud key pair (no backend). Without flags it does not change flash',
+    )
+    .requiredOption('--port <path>', 'serial port path, e.g. /dev/ttyACM0')
+    .option('--json', 'print one JSON object instead of the table')
+    .option(
+      '--destructive',
+      "also write, commit and erase a test set (device id 0000c0ffee000001): ERASES the board's credentials; " +
+        'a provisioned board is erased first, and the board ends blank',
+    )
+    .option(
+      '--lock',
+      'also LOCK the board (implies --destructive): IRREVERSIBLE on real hardware, the board stays locked ' +
+        'with the test device id',
+    )
+    .option('--baud <rate>', 'baud rate', positiveInteger, DEFAULT_BAUD_RATE)
+    .option(
+      '--timeout-scale <factor>',
+      'multiply every timeout and the boot wait (slow links)',
+      positiveNumber,
+      1,
+    )
+    .action(
+      async (options: {
+        port: string;
+        json?: boolean;
+        destructive?: boolean;
+        lock?: boolean;
+        baud: number;
+        timeoutScale: number;
+      }) => {
+        let report;
+        try {
+          report = await runConformance({
+            port: options.port,
+            baudRate: options.baud,
+            destructive: options.destructive === true,
+            lock: options.lock === true,
+            timeoutScale: options.timeoutScale,
+          });
+        } catch (error) {
+          if (error instanceof PortOpenError) throw new CliError(`${error.code}: ${error.message}`);
+          throw error;
+        }
+        if (options.json) printJson(toConformanceJson(report));
+        else process.stdout.write(formatConformanceTable(report));
+        const failed = report.summary.failed;
+        // Exit 1 (the CLI's failure code) when a check failed, so a script or CI job can gate on it.
+        if (conformanceExitCode(report) !== 0)
+          throw new CliError(`conformance: ${failed} check${failed === 1 ? '' : 's'} failed`);
+      },
+    );
 }
