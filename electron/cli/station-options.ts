@@ -17,6 +17,7 @@ import {
 import { describeLoadFailure, loadStationConfig, type LoadResult } from '../../station-config';
 import { CliError, EXIT_USAGE } from './cli-output';
 import { positiveInteger } from './commands/board';
+import { baudRate, boardMs } from './commands/sim';
 
 export interface StationCliOptions {
   config?: string;
@@ -26,6 +27,11 @@ export interface StationCliOptions {
   secretsDir?: string;
   simFault: Array<{ board?: number; rule: FaultRule }>;
   sandboxFault: string[];
+  simDelayMs?: number;
+  simFlashMs?: number;
+  simBootMs?: number;
+  simBaud?: number;
+  simWireModel?: boolean;
 }
 
 /** `--sim-fault [N:]SPEC`: a virtual-board fault (PROTOCOL.md appendix B), on board N (0-based) or on every board. */
@@ -59,24 +65,62 @@ function portList(value: string): string[] {
 }
 
 export function addStationOptions(command: Command): Command {
-  return command
-    .option('--config <file>', 'station config (default: $STATION_CONFIG, else the sandbox config)')
-    .option('--ports <p1,p2>', "serial ports to provision, one slot each (instead of the config's)", portList)
-    .option('--sim <n>', 'start N virtual boards (sandbox configs)', positiveInteger)
-    .option('--data <dir>', 'keep the audit database, logs, virtual boards and sandbox data here')
-    .option('--secrets-dir <dir>', 'secrets folder for the headless secret store')
-    .option(
-      '--sim-fault <[N:]spec>',
-      'arm a virtual-board fault (PROTOCOL.md appendix B) on every board, or on board N (0-based); repeatable; for tests and demos',
-      collectSimFault,
-      [],
-    )
-    .option(
-      '--sandbox-fault <spec>',
-      'arm a sandbox backend fault (same grammar as `station sandbox --fault`); repeatable; for tests and demos',
-      collectSandboxFault,
-      [],
-    );
+  return (
+    command
+      .option('--config <file>', 'station config (default: $STATION_CONFIG, else the sandbox config)')
+      .option(
+        '--ports <p1,p2>',
+        "serial ports to provision, one slot each (instead of the config's)",
+        portList,
+      )
+      .option('--sim <n>', 'start N virtual boards (sandbox configs)', positiveInteger)
+      .option('--data <dir>', 'keep the audit database, logs, virtual boards and sandbox data here')
+      .option('--secrets-dir <dir>', 'secrets folder for the headless secret store')
+      .option(
+        '--sim-fault <[N:]spec>',
+        'arm a virtual-board fault (PROTOCOL.md appendix B) on every board, or on board N (0-based); repeatable; for tests and demos',
+        collectSimFault,
+        [],
+      )
+      .option(
+        '--sandbox-fault <spec>',
+        'arm a sandbox backend fault (same grammar as `station sandbox --fault`); repeatable; for tests and demos',
+        collectSandboxFault,
+        [],
+      )
+      // The timing knobs of `station sim boards` (--delay-ms, --flash-ms, --boot-ms, --baud, --wire-model), for
+      // benchmarks of --sim runs.
+      .option(
+        '--sim-delay-ms <ms>',
+        'virtual boards: processing time per ordinary command (default 5)',
+        boardMs,
+      )
+      .option('--sim-flash-ms <ms>', 'virtual boards: extra time a flash write takes (default 20)', boardMs)
+      .option(
+        '--sim-boot-ms <ms>',
+        'virtual boards: time from power-on or REBOOT to the boot event (default 150)',
+        boardMs,
+      )
+      .option(
+        '--sim-baud <rate>',
+        'virtual boards: pace each serial line like a UART at this rate (implies --sim-wire-model)',
+        baudRate,
+      )
+      .option('--sim-wire-model', 'virtual boards: pace each serial line like a UART at 115200 baud')
+  );
+}
+
+/** The virtual boards' timing from the --sim-* flags; undefined when none is given. */
+function simTimingFrom(options: StationCliOptions): OpenStationOptions['simTiming'] {
+  const timing: NonNullable<OpenStationOptions['simTiming']> = {
+    ...(options.simDelayMs !== undefined && { processingDelayMs: options.simDelayMs }),
+    ...(options.simFlashMs !== undefined && { flashWriteDelayMs: options.simFlashMs }),
+    ...(options.simBootMs !== undefined && { bootDelayMs: options.simBootMs }),
+    ...((options.simBaud !== undefined || options.simWireModel) && {
+      wire: options.simBaud !== undefined ? { baudRate: options.simBaud } : {},
+    }),
+  };
+  return Object.keys(timing).length > 0 ? timing : undefined;
 }
 
 /** The config, or a CLI error with every problem (`config check`'s messages). */
@@ -102,6 +146,7 @@ export function stationOptionsFrom(
     if (error instanceof TestHookError) throw new CliError(error.message, EXIT_USAGE);
     throw error;
   }
+  const simTiming = simTimingFrom(options);
   return {
     config: loaded.config,
     paths: loaded.paths,
@@ -111,6 +156,7 @@ export function stationOptionsFrom(
     ...(options.ports !== undefined && { ports: options.ports }),
     ...(options.simFault.length > 0 && { simFaults: options.simFault }),
     ...(options.sandboxFault.length > 0 && { sandboxFaults: parseFaultFlags(options.sandboxFault) }),
+    ...(simTiming && { simTiming }),
     ...(maxPageCount !== undefined && { maxPageCount }),
     // Test-only (STATION_TEST_HOOKS=1): SIGKILL at a chosen journal boundary.
     ...(crashPoint && { wrapJournal: crashingJournals(crashPoint) }),

@@ -16,8 +16,11 @@ export {
   startSandbox,
   type ContractViolation,
   type SandboxHandle,
+  type SandboxLatencyOptions,
   type SandboxOptions,
+  type SandboxRouteStats,
   type SandboxSeed,
+  type SandboxStats,
 } from './server';
 export {
   openUplink,

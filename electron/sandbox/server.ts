@@ -4,6 +4,7 @@
  * seen, default page size 10) and injectable faults. Real HTTP on 127.0.0.1, real SQLite, no mocks.
  */
 import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
@@ -44,6 +45,49 @@ export interface SandboxOptions {
   now?: () => Date;
   /** Test mode: check every reply of an OpenAPI route against the in-repo file and record what breaks it. */
   contractCheck?: boolean;
+  /**
+   * The network between a station and the cloud, which 127.0.0.1 does not have: every request except the
+   * `/sandbox/*` routes waits this long before it is answered. Off by default (tests keep their speed); the
+   * units-per-hour benchmark uses 40 ms. Not a fault: it stacks with the fault config's `latencyMs`.
+   */
+  latency?: SandboxLatencyOptions;
+}
+
+export interface SandboxLatencyOptions {
+  /** Mean added latency per request, in ms. */
+  latencyMs: number;
+  /** Each request waits a uniformly random time in latencyMs ± jitterMs (never below 0). Default 0. */
+  jitterMs?: number;
+  /** Uniform in [0, 1); injectable for tests. Default Math.random. */
+  random?: () => number;
+}
+
+/** Requests of one method and route template, as `GET /sandbox/stats` and `SandboxHandle.stats()` count them. */
+export interface SandboxRouteStats {
+  method: string;
+  /** The OpenAPI path template (`/device/soc/{soc}/mcuId/{mcuId}`), or `(no route)` for a path nothing serves. */
+  route: string;
+  /** Requests answered. */
+  count: number;
+  /** Sum of each request's time in the sandbox, from arrival to the last byte of the answer, in ms. */
+  totalMs: number;
+  /** The part of totalMs the latency model added, in ms. */
+  latencyMs: number;
+}
+
+export interface SandboxStats {
+  /** When counting began: the start, or the last `DELETE /sandbox/stats` / `resetStats()`. */
+  since: string;
+  /** The latency model in force (0 and 0 when off). */
+  latency: { latencyMs: number; jitterMs: number };
+  requests: number;
+  totalMs: number;
+  latencyMs: number;
+  /** The smallest and largest latency the model added to one request; null before the first. */
+  minLatencyMs: number | null;
+  maxLatencyMs: number | null;
+  /** One entry per method + route template, in the order first seen. */
+  routes: SandboxRouteStats[];
 }
 
 export interface ContractViolation {
@@ -70,6 +114,9 @@ export interface SandboxHandle extends SandboxSeed {
   cloudPublicKey: string;
   faults: FaultController;
   contractViolations: ContractViolation[];
+  /** Requests answered since start (or the last reset), by method + route; no secrets in it. */
+  stats(): SandboxStats;
+  resetStats(): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +128,10 @@ const DEVICE_ID = /^[0-9a-f]{16}$/;
 const DEFAULT_LIMIT = 10;
 const MAX_LIMIT = 1000;
 const SANDBOX_ROUTE_PREFIX = '/sandbox/';
+/** Reading or resetting the counters must not change them. */
+const STATS_ROUTE = '/sandbox/stats';
+const NO_ROUTE = '(no route)';
+const MAX_LATENCY_MS = 600_000;
 
 class HttpFailure extends Error {
   constructor(
@@ -181,6 +232,80 @@ function templateOf(url: string | undefined): string | undefined {
   return url?.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
+/** The latency model, checked: the delay one request gets is drawn from it. */
+function latencyModel(options: SandboxLatencyOptions | undefined): {
+  latencyMs: number;
+  jitterMs: number;
+  draw: () => number;
+} {
+  const latencyMs = options?.latencyMs ?? 0;
+  const jitterMs = options?.jitterMs ?? 0;
+  for (const [name, value] of [
+    ['latencyMs', latencyMs],
+    ['jitterMs', jitterMs],
+  ] as const) {
+    if (!Number.isFinite(value) || value < 0 || value > MAX_LATENCY_MS)
+      throw new RangeError(`sandbox latency: ${name} must be from 0 to ${MAX_LATENCY_MS}, not ${value}`);
+  }
+  const random = options?.random ?? Math.random;
+  return {
+    latencyMs,
+    jitterMs,
+    draw: () => Math.max(0, latencyMs + (2 * random() - 1) * jitterMs),
+  };
+}
+
+class StatsCounter {
+  private since = new Date();
+  private routes = new Map<string, SandboxRouteStats>();
+  private minLatencyMs: number | null = null;
+  private maxLatencyMs: number | null = null;
+
+  constructor(private readonly latency: { latencyMs: number; jitterMs: number }) {}
+
+  /** `latencyMs` undefined: the latency model does not apply to this request (a `/sandbox/*` route, or off). */
+  add(method: string, route: string, totalMs: number, latencyMs: number | undefined): void {
+    const key = `${method} ${route}`;
+    const entry = this.routes.get(key) ?? { method, route, count: 0, totalMs: 0, latencyMs: 0 };
+    entry.count += 1;
+    entry.totalMs += totalMs;
+    entry.latencyMs += latencyMs ?? 0;
+    this.routes.set(key, entry);
+    if (latencyMs !== undefined) {
+      this.minLatencyMs = Math.min(this.minLatencyMs ?? latencyMs, latencyMs);
+      this.maxLatencyMs = Math.max(this.maxLatencyMs ?? latencyMs, latencyMs);
+    }
+  }
+
+  snapshot(): SandboxStats {
+    const ms = (value: number) => Math.round(value * 1000) / 1000;
+    const routes = [...this.routes.values()].map((r) => ({
+      ...r,
+      totalMs: ms(r.totalMs),
+      latencyMs: ms(r.latencyMs),
+    }));
+    const sum = (pick: (r: SandboxRouteStats) => number) =>
+      ms(routes.reduce((total, r) => total + pick(r), 0));
+    return {
+      since: this.since.toISOString(),
+      latency: { latencyMs: this.latency.latencyMs, jitterMs: this.latency.jitterMs },
+      requests: routes.reduce((total, r) => total + r.count, 0),
+      totalMs: sum((r) => r.totalMs),
+      latencyMs: sum((r) => r.latencyMs),
+      minLatencyMs: this.minLatencyMs === null ? null : ms(this.minLatencyMs),
+      maxLatencyMs: this.maxLatencyMs === null ? null : ms(this.maxLatencyMs),
+      routes,
+    };
+  }
+
+  reset(): void {
+    this.since = new Date();
+    this.routes = new Map();
+    this.minLatencyMs = null;
+    this.maxLatencyMs = null;
+  }
+}
+
 function sameSecret(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
@@ -204,6 +329,10 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
   const faults = new FaultController(options.faults ?? {});
   const contractViolations: ContractViolation[] = [];
   const faulted = new WeakSet<FastifyRequest>();
+  const latency = latencyModel(options.latency);
+  const stats = new StatsCounter(latency);
+  /** When each request arrived and what latency it was given, for the counters. */
+  const timing = new WeakMap<FastifyRequest, { arrivedAt: number; latencyMs?: number }>();
 
   const cloudPrivateKey = Buffer.from(
     store.metaOrInit('cloud_private_key', () =>
@@ -256,6 +385,29 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
         });
     }
     return reply.code(404).send({ code: 404, message: `no route ${request.method} ${path}` });
+  });
+
+  // First of all hooks: the network's delay comes before anything the cloud does, a 401 included, and the clock
+  // for the counters starts when the request arrives.
+  app.addHook('onRequest', async (request) => {
+    const route = templateOf(request.routeOptions.url);
+    const entry: { arrivedAt: number; latencyMs?: number } = { arrivedAt: performance.now() };
+    timing.set(request, entry);
+    if (route?.startsWith(SANDBOX_ROUTE_PREFIX) || latency.latencyMs + latency.jitterMs === 0) return;
+    const delay = latency.draw();
+    entry.latencyMs = delay;
+    // setTimeout can fire a fraction of a millisecond early (its clock is whole milliseconds); wait out the rest
+    // so a request never gets less than it was given.
+    const until = entry.arrivedAt + delay;
+    while (performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(until - performance.now()))));
+    }
+  });
+  app.addHook('onResponse', async (request) => {
+    const entry = timing.get(request);
+    const route = templateOf(request.routeOptions.url) ?? NO_ROUTE;
+    if (!entry || route === STATS_ROUTE) return;
+    stats.add(request.method, route, performance.now() - entry.arrivedAt, entry.latencyMs);
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -702,6 +854,11 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
     faults.clear();
     return reply.code(204).send();
   });
+  route('GET', STATS_ROUTE, () => stats.snapshot());
+  route('DELETE', STATS_ROUTE, (_req, reply) => {
+    stats.reset();
+    return reply.code(204).send();
+  });
 
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
@@ -717,6 +874,8 @@ async function listen(store: SandboxStore, options: SandboxOptions): Promise<San
     ...seed,
     faults,
     contractViolations,
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
     async close() {
       if (closed) return;
       closed = true;

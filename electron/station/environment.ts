@@ -9,7 +9,12 @@ import { InfuseClient, SecretBytes, type BackendLogEntry, type BackendLogger } f
 import { recordBackendCall } from '../provisioning';
 import { sealUplink, sendUplink, startSandbox, type FaultConfigInput, type SandboxHandle } from '../sandbox';
 import type { SecretStore } from '../secrets';
-import { startSimulator, type FaultRule, type Simulator } from '../../firmware-protocol/virtual-board';
+import {
+  startSimulator,
+  type FaultRule,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../firmware-protocol/virtual-board';
 import type { StationConfig, StationPaths } from '../../station-config';
 
 /** A port the station provisions on, as configured (or a virtual board's PTY). */
@@ -42,6 +47,11 @@ export interface StationEnvironmentOptions {
    * `boards/board-<n>.json`) limits a rule to one board; without it every board gets the rule.
    */
   simFaults?: Array<{ board?: number; rule: FaultRule }>;
+  /**
+   * How fast the virtual boards are (benchmarks): per-command, flash-write and boot delays, and the UART wire
+   * model (PROTOCOL.md appendix A). Without it the boards' defaults, at the PTY's speed.
+   */
+  simTiming?: Pick<SimulatorOptions, 'processingDelayMs' | 'flashWriteDelayMs' | 'bootDelayMs' | 'wire'>;
   /** Faults the in-process sandbox injects from the start (electron/sandbox/faults.ts), for tests and demos. */
   sandboxFaults?: FaultConfigInput;
 }
@@ -136,6 +146,7 @@ export async function startEnvironment(options: StationEnvironmentOptions): Prom
       simulator = await startSimulator({
         count: simCount,
         soc: config.slots.virtualBoards?.soc ?? config.recipes[0]?.soc ?? 'nRF52840',
+        ...options.simTiming,
         stateDir: join(dataDir, 'boards'),
         // Beside the boards' flash rather than in /tmp: a station killed outright leaves no stray folder, and the
         // next start replaces the stale links.
@@ -171,6 +182,8 @@ export async function startEnvironment(options: StationEnvironmentOptions): Prom
     }
     if (options.simFaults?.length && !simulator)
       throw new StationSetupError('virtual-board faults need virtual boards (--sim N)');
+    if (options.simTiming && !simulator)
+      throw new StationSetupError('virtual-board timing needs virtual boards (--sim N)');
     return {
       client,
       ports,

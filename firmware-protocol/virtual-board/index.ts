@@ -6,9 +6,17 @@ export type { FaultRule, FaultKind } from './faults';
 export { FileFlashStore, MemoryFlashStore } from './flash-store';
 export type { FlashImage, FlashStore, StoredCredentials } from './flash-store';
 export { PtyPair, socatAvailable, SocatMissingError } from './pty-pair';
-export { PtyBoardHost } from './pty-board-host';
+export { PtyBoardHost, type PtyBoardHostOptions } from './pty-board-host';
 export { startSimulator, DEFAULT_SIM_SOC } from './simulator';
-export type { Simulator, SimulatedBoard, SimulatorOptions } from './simulator';
+export type { Simulator, SimulatedBoard, SimulatorCounters, SimulatorOptions } from './simulator';
+export {
+  DEFAULT_WIRE_BAUD_RATE,
+  PacedWire,
+  UART_BITS_PER_BYTE,
+  wireTimeMs,
+  type WireCounters,
+  type WireModelOptions,
+} from './wire-model';
 export {
   DEVELOPMENT_CLOUD_KEY_SEED,
   DEVELOPMENT_CLOUD_PUBLIC_KEY,

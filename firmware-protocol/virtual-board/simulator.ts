@@ -11,6 +11,14 @@ import { FaultSet, type FaultRule } from './faults';
 import { FileFlashStore, MemoryFlashStore, type FlashStore } from './flash-store';
 import { PtyBoardHost } from './pty-board-host';
 import { socatAvailable, SocatMissingError } from './pty-pair';
+import {
+  addWireCounters,
+  emptyWireCounters,
+  UART_BITS_PER_BYTE,
+  wireBaudRate,
+  type WireCounters,
+  type WireModelOptions,
+} from './wire-model';
 
 export interface SimulatorOptions {
   count: number;
@@ -21,7 +29,14 @@ export interface SimulatorOptions {
   ptyDir?: string;
   faults?: FaultRule[];
   cloudPublicKey?: Buffer;
+  /** Time a board takes for an ordinary command (board default 5 ms). */
   processingDelayMs?: number;
+  /** Extra time a flash write takes: COMMIT, LOCK, FACTORY-RESET (board default 20 ms). */
+  flashWriteDelayMs?: number;
+  /** Time from power-on or REBOOT to the boot banner (board default 150 ms). */
+  bootDelayMs?: number;
+  /** Pace every board's serial line like a UART (wire-model.ts; `{}` = 115200 baud). Absent: the PTY's speed. */
+  wire?: WireModelOptions;
   replugMs?: number;
   comesOnline?: (announcement: OnlineAnnouncement) => void | Promise<void>;
 }
@@ -36,8 +51,21 @@ export interface SimulatedBoard {
   host: PtyBoardHost;
 }
 
+export interface SimulatorCounters {
+  /** The wire model's rate, null when the boards run at the PTY's speed. */
+  baudRate: number | null;
+  /** Bits a byte takes on the wire (8N1), for turning bytes into wire time: bytes x bitsPerByte / baudRate s. */
+  bitsPerByte: number;
+  /** Every board's counters added up. */
+  total: WireCounters;
+  boards: Array<WireCounters & { index: number; path: string; mcuId: string }>;
+}
+
 export interface Simulator {
   boards: SimulatedBoard[];
+  /** What crossed each board's serial line since start (or the last reset), each way: see PtyBoardHost.counters. */
+  counters(): SimulatorCounters;
+  resetCounters(): void;
   stop(): Promise<void>;
 }
 
@@ -64,6 +92,8 @@ function boardStore(options: SimulatorOptions, index: number): FlashStore {
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   if (!Number.isInteger(options.count) || options.count < 1)
     throw new RangeError('count must be a positive integer');
+  // Checked before any PTY exists, so a bad rate is a plain error rather than a half-started rack.
+  const baudRate = options.wire ? wireBaudRate(options.wire) : undefined;
   if (!socatAvailable()) throw new SocatMissingError();
   const ownPtyDir = options.ptyDir === undefined;
   const ptyDir = options.ptyDir ?? mkdtempSync(join(tmpdir(), 'station-sim-'));
@@ -79,12 +109,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         store: boardStore(options, index),
         faults: new FaultSet(options.faults ?? []),
         ...(options.processingDelayMs !== undefined && { processingDelayMs: options.processingDelayMs }),
+        ...(options.flashWriteDelayMs !== undefined && { flashWriteDelayMs: options.flashWriteDelayMs }),
+        ...(options.bootDelayMs !== undefined && { bootDelayMs: options.bootDelayMs }),
         ...(options.comesOnline && { comesOnline: options.comesOnline }),
       });
       const host = new PtyBoardHost(board, {
         dir: ptyDir,
         name: String(index),
         ...(options.replugMs !== undefined && { replugMs: options.replugMs }),
+        ...(baudRate !== undefined && { wire: { baudRate } }),
       });
       await host.start();
       boards.push({ index, path: host.stationPath, soc: board.soc, mcuId: board.mcuId, board, host });
@@ -93,5 +126,18 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     await stop();
     throw error;
   }
-  return { boards, stop };
+  const counters = (): SimulatorCounters => {
+    const perBoard = boards.map((b) => ({
+      index: b.index,
+      path: b.path,
+      // Live: a board swapped for a blank one (continuous mode) has a new mcuId in the same socket.
+      mcuId: b.board.mcuId,
+      ...b.host.counters(),
+    }));
+    const total = emptyWireCounters();
+    for (const board of perBoard) addWireCounters(total, board);
+    return { baudRate: baudRate ?? null, bitsPerByte: UART_BITS_PER_BYTE, total, boards: perBoard };
+  };
+  const resetCounters = () => boards.forEach((b) => b.host.resetCounters());
+  return { boards, counters, resetCounters, stop };
 }

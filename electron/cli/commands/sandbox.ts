@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { parseFaultFlags, startSandbox, type FaultConfigInput } from '../../sandbox';
+import {
+  parseFaultFlags,
+  startSandbox,
+  type FaultConfigInput,
+  type SandboxHandle,
+  type SandboxLatencyOptions,
+} from '../../sandbox';
 import { CliError, EXIT_USAGE, printJson, printProgress, untilStopSignal } from '../cli-output';
 
 interface SandboxFlags {
@@ -8,6 +14,30 @@ interface SandboxFlags {
   data?: string;
   cloudKey: string;
   fault: string[];
+  latencyMs?: string;
+  jitterMs?: string;
+}
+
+const MAX_LATENCY_MS = 600_000;
+
+/** A whole number of ms from 0 to 600000, or a usage error that names the flag. */
+function milliseconds(flag: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > MAX_LATENCY_MS)
+    throw new CliError(
+      `${flag} must be a whole number of ms from 0 to ${MAX_LATENCY_MS}, got "${value}"`,
+      EXIT_USAGE,
+    );
+  return Number(value);
+}
+
+function latencyFrom(flags: SandboxFlags): SandboxLatencyOptions | undefined {
+  if (flags.jitterMs !== undefined && flags.latencyMs === undefined)
+    throw new CliError('--jitter-ms varies --latency-ms: give --latency-ms too', EXIT_USAGE);
+  if (flags.latencyMs === undefined) return undefined;
+  return {
+    latencyMs: milliseconds('--latency-ms', flags.latencyMs),
+    jitterMs: flags.jitterMs === undefined ? 0 : milliseconds('--jitter-ms', flags.jitterMs),
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -40,6 +70,19 @@ export function registerSandboxCommand(program: Command): void {
       collect,
       [],
     )
+    .option(
+      '--latency-ms <ms>',
+      'network latency added to every Infuse API request before it is answered, e.g. 40 (default: none)',
+    )
+    .option(
+      '--jitter-ms <ms>',
+      'vary that latency uniformly by up to ± this many ms (never below 0; default 0)',
+    )
+    .addHelpText(
+      'after',
+      '\nCounters: GET /sandbox/stats (API key as usual) or SIGUSR2, which prints one JSON line {"stats": {...}}:\n' +
+        'requests and their time by method and route (see electron/sandbox/README.md).',
+    )
     .action(async (flags: SandboxFlags) => {
       if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65_535) {
         throw new CliError(`--port must be a number from 0 to 65535, got "${flags.port}"`, EXIT_USAGE);
@@ -47,13 +90,14 @@ export function registerSandboxCommand(program: Command): void {
       if (flags.cloudKey !== 'default' && flags.cloudKey !== 'random') {
         throw new CliError(`--cloud-key must be "default" or "random", got "${flags.cloudKey}"`, EXIT_USAGE);
       }
+      const latency = latencyFrom(flags);
       let faults: FaultConfigInput;
       try {
         faults = parseFaultFlags(flags.fault);
       } catch (error) {
         throw new CliError(error instanceof Error ? error.message : String(error), EXIT_USAGE);
       }
-      let sandbox;
+      let sandbox: SandboxHandle;
       try {
         sandbox = await startSandbox({
           port: Number(flags.port),
@@ -61,6 +105,7 @@ export function registerSandboxCommand(program: Command): void {
           ...(flags.data === undefined ? {} : { dataFile: flags.data }),
           cloudKey: flags.cloudKey === 'random' ? 'random' : 'sandbox-default',
           faults,
+          ...(latency && { latency }),
         });
       } catch (error) {
         throw new CliError(
@@ -68,6 +113,8 @@ export function registerSandboxCommand(program: Command): void {
         );
       }
       const stopped = untilStopSignal();
+      const printStats = () => printJson({ stats: sandbox.stats() });
+      process.on('SIGUSR2', printStats);
       printJson({
         url: sandbox.url,
         apiKey: sandbox.apiKey,
@@ -77,11 +124,17 @@ export function registerSandboxCommand(program: Command): void {
         cloudPublicKey: sandbox.cloudPublicKey,
       });
       printProgress(`SANDBOX backend listening on ${sandbox.url} (not the Infuse cloud; Ctrl+C stops it)`);
+      if (latency) {
+        printProgress(
+          `SANDBOX latency: ${latency.latencyMs} ms ± ${latency.jitterMs ?? 0} ms on every Infuse API request`,
+        );
+      }
       if (!isLoopback(flags.host)) {
         printProgress(`warning: --host ${flags.host} makes the SANDBOX reachable from other machines`);
       }
       const signal = await stopped;
       printProgress(`SANDBOX backend stopping (${signal})`);
+      process.off('SIGUSR2', printStats);
       await sandbox.close();
     });
 }

@@ -2,11 +2,13 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SOC_MCU_ID_HEX_LENGTH, decodeBase64Exact } from '../../../firmware-protocol';
 import {
   DEFAULT_SIM_SOC,
+  DEFAULT_WIRE_BAUD_RATE,
   FAULT_KINDS,
   parseFault,
   SocatMissingError,
   startSimulator,
   type FaultRule,
+  type Simulator,
 } from '../../../firmware-protocol/virtual-board';
 import { CliError, printJson, printProgress, untilStopSignal } from '../cli-output';
 import { positiveInteger } from './board';
@@ -35,6 +37,26 @@ function nonNegativeInteger(value: string): number {
   return Number(value);
 }
 
+/** Milliseconds a board takes for something; capped so a typo does not make a board that never answers. */
+export function boardMs(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > MAX_BOARD_MS)
+    throw new InvalidArgumentError(`expected a whole number of milliseconds from 0 to ${MAX_BOARD_MS}`);
+  return Number(value);
+}
+
+const MAX_BOARD_MS = 600_000;
+const MIN_BAUD = 300;
+const MAX_BAUD = 4_000_000;
+
+export function baudRate(value: string): number {
+  const rate = Number(value);
+  if (!/^\d+$/.test(value) || rate < MIN_BAUD || rate > MAX_BAUD)
+    throw new InvalidArgumentError(
+      `expected a whole number of bits per second from ${MIN_BAUD} to ${MAX_BAUD} (e.g. 115200)`,
+    );
+  return rate;
+}
+
 interface SimBoardsOptions {
   count: number;
   soc?: string;
@@ -43,6 +65,10 @@ interface SimBoardsOptions {
   fault: FaultRule[];
   cloudPublicKey?: Buffer;
   delayMs?: number;
+  flashMs?: number;
+  bootMs?: number;
+  baud?: number;
+  wireModel?: boolean;
   replugMs?: number;
 }
 
@@ -68,11 +94,33 @@ export function registerSimCommands(program: Command): void {
       'cloud public key the firmware is built with (default: the sandbox key)',
       cloudKey,
     )
-    .option('--delay-ms <ms>', 'processing time per command', nonNegativeInteger)
+    .option('--delay-ms <ms>', 'processing time per ordinary command (default 5)', boardMs)
+    .option(
+      '--flash-ms <ms>',
+      'extra time a flash write takes: COMMIT, LOCK, FACTORY-RESET (default 20)',
+      boardMs,
+    )
+    .option('--boot-ms <ms>', 'time from power-on or REBOOT to the boot event (default 150)', boardMs)
+    .option(
+      '--baud <rate>',
+      `pace each serial line like a UART at this rate, 10 bits a byte, both ways (implies --wire-model)`,
+      baudRate,
+    )
+    .option('--wire-model', `pace each serial line like a UART at ${DEFAULT_WIRE_BAUD_RATE} baud`)
     .option('--replug-ms <ms>', 'how long an unplugged board stays away (0 = for good)', nonNegativeInteger)
+    .addHelpText(
+      'after',
+      '\nOn SIGUSR2 it prints one JSON line {"stats": {baudRate, bitsPerByte, total, boards}}: the bytes and lines\n' +
+        'each board\'s serial line carried each way since start (see README "CLI").',
+    )
     .action(async (options: SimBoardsOptions) => {
       const stopSignal = untilStopSignal();
-      let simulator;
+      // Before the first board line: SIGUSR2's default action ends the process, and a benchmark may ask at once.
+      let simulator: Simulator | undefined;
+      const printStats = () => {
+        if (simulator) printJson({ stats: simulator.counters() });
+      };
+      process.on('SIGUSR2', printStats);
       try {
         simulator = await startSimulator({
           count: options.count,
@@ -82,6 +130,11 @@ export function registerSimCommands(program: Command): void {
           ...(options.ptyDir !== undefined && { ptyDir: options.ptyDir }),
           ...(options.cloudPublicKey !== undefined && { cloudPublicKey: options.cloudPublicKey }),
           ...(options.delayMs !== undefined && { processingDelayMs: options.delayMs }),
+          ...(options.flashMs !== undefined && { flashWriteDelayMs: options.flashMs }),
+          ...(options.bootMs !== undefined && { bootDelayMs: options.bootMs }),
+          ...((options.baud !== undefined || options.wireModel) && {
+            wire: options.baud !== undefined ? { baudRate: options.baud } : {},
+          }),
           ...(options.replugMs !== undefined && { replugMs: options.replugMs }),
         });
       } catch (error) {
@@ -95,5 +148,6 @@ export function registerSimCommands(program: Command): void {
       const signal = await stopSignal;
       printProgress(`${signal}: stopping ${simulator.boards.length} virtual board(s)`);
       await simulator.stop();
+      process.off('SIGUSR2', printStats);
     });
 }
