@@ -188,6 +188,7 @@ export const stepFinishedDetails = z.looseObject({
         outcome: z.string().max(40),
         status: z.number().int().optional(),
         durationMs: z.number().min(0),
+        startMs: z.number().min(0).optional(),
         code: z.string().max(80).optional(),
       }),
     )

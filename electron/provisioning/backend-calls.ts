@@ -15,30 +15,34 @@ export interface BackendCall {
   outcome: BackendLogEntry['outcome'];
   status?: number;
   durationMs: number;
+  /** When the request started, in ms after the step started: requests that overlap ran side by side. */
+  startMs?: number;
   code?: string;
 }
 
 /** A step makes a handful of requests; retries included, this bounds a record against a misbehaving loop. */
 const MAX_CALLS_PER_STEP = 32;
 
-const current = new AsyncLocalStorage<BackendCall[]>();
+const current = new AsyncLocalStorage<{ calls: BackendCall[]; startedAt: number }>();
 
 /** Runs `work`, collecting the backend requests made on its behalf. */
 export async function collectBackendCalls<T>(work: () => Promise<T>, into: BackendCall[]): Promise<T> {
-  return current.run(into, work);
+  return current.run({ calls: into, startedAt: performance.now() }, work);
 }
 
-/** Called for every request the API client logs; outside a collecting step it does nothing. */
+/** Called for every request the API client logs (when it ends); outside a collecting step it does nothing. */
 export function recordBackendCall(entry: BackendLogEntry): void {
-  const calls = current.getStore();
-  if (!calls || calls.length >= MAX_CALLS_PER_STEP) return;
-  calls.push({
+  const collecting = current.getStore();
+  if (!collecting || collecting.calls.length >= MAX_CALLS_PER_STEP) return;
+  const startMs = Math.max(0, Math.round(performance.now() - entry.durationMs - collecting.startedAt));
+  collecting.calls.push({
     method: entry.method,
     endpoint: entry.endpoint,
     attempt: entry.attempt,
     outcome: entry.outcome,
     ...(entry.status !== undefined && { status: entry.status }),
     durationMs: Math.round(entry.durationMs),
+    startMs,
     ...(entry.code !== undefined && { code: entry.code }),
   });
 }

@@ -97,13 +97,18 @@ export async function openBatchContext(options: OpenBatchOptions): Promise<Batch
     network = { id: resolved.networkId, key };
   }
 
+  const cloud =
+    options.cloud ?? backendCloudPort(client, { concurrency: options.concurrency, organisationId });
+  // The cloud key is the batch's: asked for now, so no unit waits on it (a failure is asked again by the first
+  // unit's cloud-key step, which reports it).
+  cloud.cloudPublicKey().catch(() => undefined);
   return {
     recipe,
     station: options.station,
     organisationId,
     boardId: board.id,
     network,
-    cloud: options.cloud ?? backendCloudPort(client, { concurrency: options.concurrency, organisationId }),
+    cloud,
     ...(options.records && { records: options.records }),
     close() {
       network?.key.wipe();

@@ -21,7 +21,7 @@ import { communicationCheck, finish } from './steps/finish';
 import { keyAgreement, mqttToken, type DerivedKey } from './steps/keys';
 import { skipped, type Intent, type StepOutput } from './steps/step';
 import { verify, writeCredentials } from './steps/write-and-verify';
-import type { MqttToken } from '../backend';
+import type { MqttToken, SecretBytes } from '../backend';
 
 export interface StepDefinition {
   name: StepName;
@@ -131,6 +131,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
   // Secrets held between the step that fetches them and the step that uses them; wiped whatever happens.
   let derivedKey: DerivedKey | null = null;
   let token: MqttToken | null = null;
+  let sharedSecret: SecretBytes | null = null;
 
   const result = (outcome: UnitOutcome, error?: ProvisioningError, failedStep?: StepName | null) => ({
     unitId,
@@ -280,7 +281,8 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
         keyAgreement({ batch, board, identity: boardIdentity, device, now }),
       );
       derivedKey = agreed.derivedKey;
-      token = await step('mqtt-token', () => mqttToken({ batch }));
+      sharedSecret = agreed.sharedSecret;
+      token = await step('mqtt-token', () => mqttToken({ token: agreed.mqttToken }));
       const { committedAt } = await step('write-credentials', (intent) =>
         writeCredentials({ batch, board, device, cloudPublicKey, mqttToken: token, derivedKey, intent, now }),
       );
@@ -290,7 +292,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
           board,
           device,
           identity: boardIdentity,
-          securityState: agreed.securityState,
+          sharedSecret: agreed.sharedSecret,
           cloudPublicKey,
           derivedKey,
         }),
@@ -317,6 +319,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
     stopLog();
     derivedKey?.key.wipe();
     token?.token.wipe();
+    sharedSecret?.wipe();
     await board.close().catch(() => undefined);
   }
 

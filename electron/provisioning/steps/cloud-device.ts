@@ -23,9 +23,10 @@ function checkRecord(batch: BatchContext, identity: BoardIdentity, device: Devic
 }
 
 /**
- * Step 4: find the device by soc + mcuId, create it only when the cloud has none (404), and look again when a
- * create races with another station (409). A board that already holds an id (written before a crash, before the
- * record was made) keeps it: the record is created with that id.
+ * Step 4: create the device for this soc + mcuId (PROVISIONING guide: POST /device), one round trip for a new
+ * board. The cloud refuses a second device for the same chip with 409; then the existing record is looked up and
+ * used (a re-run after a crash, another station that got there first), never a second device. A board that already
+ * holds an id (written before a crash, before the record was made) keeps it: the record is created with that id.
  */
 export async function deviceRecord(input: {
   batch: BatchContext;
@@ -35,12 +36,6 @@ export async function deviceRecord(input: {
   intent: Intent;
 }): Promise<StepOutput<Device>> {
   const { batch, identity, cloudMcuId, metadata } = input;
-  const found = await batch.cloud.findDevice(identity.soc, cloudMcuId);
-  if (found) {
-    const device = checkRecord(batch, identity, found);
-    return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: false });
-  }
-
   const reuseId = identity.deviceId ?? undefined;
   input.intent('create-device', {
     soc: identity.soc,
@@ -59,11 +54,11 @@ export async function deviceRecord(input: {
     return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: true });
   }
   if (created.error.code !== 'BACKEND_CONFLICT') throw created.error;
-  // Another station (or our own earlier attempt) created it first: use that record.
-  const raced = await batch.cloud.findDevice(identity.soc, cloudMcuId);
-  if (!raced) throw created.error;
-  const device = checkRecord(batch, identity, raced);
-  return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: false, raced: true });
+  // The chip is known already: use that record (checked against the board and the batch).
+  const existing = await batch.cloud.findDevice(identity.soc, cloudMcuId);
+  if (!existing) throw created.error;
+  const device = checkRecord(batch, identity, existing);
+  return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: false });
 }
 
 /** Step 5: the cloud's public key (fetched once per batch) must be the one built into the firmware. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Device, MqttToken, SecretBytes } from '../../backend';
+import { SecretBytes, type Device, type MqttToken } from '../../backend';
 import type { BoardIdentity } from '../../serial';
 import { CHALLENGE_BYTES, gpsDayNumber, type SecurityStateBytes } from '../../../firmware-protocol';
 import type { BatchContext } from '../batch-context';
@@ -15,12 +15,18 @@ export interface DerivedKey {
 
 export interface KeyAgreement {
   securityState: SecurityStateBytes;
+  /** The backend's shared secret for this device and state: the verify step checks the board's proof with it. */
+  sharedSecret: SecretBytes;
   derivedKey: DerivedKey | null;
+  /** Fetched beside the keys (it is organisation-scoped, needs nothing of the device). */
+  mqttToken: MqttToken | null;
 }
 
 /**
  * Step 6: the board answers a fresh challenge with its security state; with it the backend can derive keys for a
- * device it has never heard from. The derived key is fetched here only when the recipe writes one.
+ * device it has never heard from. Everything the unit needs from the backend after the device record is asked at
+ * once, side by side: the shared secret, the derived key (when the recipe writes one) and the MQTT token (when it
+ * asks for one), so a unit waits on two backend round trips in all (the device record, then these).
  */
 export async function keyAgreement(input: {
   batch: BatchContext;
@@ -38,25 +44,59 @@ export async function keyAgreement(input: {
       false,
     );
   }
-  const details = { challengeResponseType: state.challengeResponseType, networkId: state.networkId };
   const derived = batch.recipe.credentials.derivedKey;
-  if (!derived) return passed({ securityState: state, derivedKey: null }, details);
+  const token = batch.recipe.credentials.mqttToken;
   const gpsDay = gpsDayNumber(input.now());
-  const key = await batch.cloud.deriveDeviceKey(device.deviceId, derived.interface, state);
+  const [shared, key, mqtt] = await settleAll([
+    batch.cloud.deviceSharedSecret(device.deviceId, state),
+    derived ? batch.cloud.deriveDeviceKey(device.deviceId, derived.interface, state) : Promise.resolve(null),
+    token ? batch.cloud.mqttToken(token.ttlSeconds) : Promise.resolve(null),
+  ]);
   return passed(
-    { securityState: state, derivedKey: { key, gpsDay } },
-    { ...details, derivedInterface: derived.interface, derivedKeyFp: key.fingerprint },
+    {
+      securityState: state,
+      sharedSecret: shared,
+      derivedKey: key ? { key, gpsDay } : null,
+      mqttToken: mqtt,
+    },
+    {
+      challengeResponseType: state.challengeResponseType,
+      networkId: state.networkId,
+      sharedSecretFp: shared.fingerprint,
+      ...(derived && key && { derivedInterface: derived.interface, derivedKeyFp: key.fingerprint }),
+    },
   );
 }
 
-/** Step 7: an MQTT token scoped to the organisation, when the recipe asks for one. */
-export async function mqttToken(input: { batch: BatchContext }): Promise<StepOutput<MqttToken | null>> {
-  const ask = input.batch.recipe.credentials.mqttToken;
-  if (!ask) return skipped(null);
-  const token = await input.batch.cloud.mqttToken(ask.ttlSeconds);
-  return passed(token, {
-    mqttTokenFp: token.token.fingerprint,
-    issuedAt: token.issuedAt.toISOString(),
-    expiresAt: token.expiresAt.toISOString(),
-  });
+/**
+ * Promise.all for secrets: when one request fails, the secrets the others returned are wiped (nothing else holds
+ * them), and the first failure is thrown.
+ */
+async function settleAll<T extends readonly unknown[]>(work: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (!failed)
+    return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  for (const result of settled) {
+    if (result.status !== 'fulfilled') continue;
+    const value: unknown = result.value;
+    if (value instanceof SecretBytes) value.wipe();
+    if (value && typeof value === 'object' && 'token' in value && value.token instanceof SecretBytes)
+      value.token.wipe();
+  }
+  throw (failed as PromiseRejectedResult).reason;
+}
+
+/** Step 7: the MQTT token (fetched beside the keys in step 6), when the recipe asks for one. */
+export function mqttToken(input: { token: MqttToken | null }): Promise<StepOutput<MqttToken | null>> {
+  const { token } = input;
+  if (!token) return Promise.resolve(skipped(null));
+  return Promise.resolve(
+    passed(token, {
+      mqttTokenFp: token.token.fingerprint,
+      issuedAt: token.issuedAt.toISOString(),
+      expiresAt: token.expiresAt.toISOString(),
+      fetchedInStep: 'key-agreement',
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Device, MqttToken } from '../../backend';
+import type { Device, MqttToken, SecretBytes } from '../../backend';
 import {
   VERIFY_NONCE_BYTES,
   deriveSignKey,
@@ -8,7 +8,6 @@ import {
   verifyProof,
   type CommitReply,
   type ReadbackReply,
-  type SecurityStateBytes,
 } from '../../../firmware-protocol';
 import { isBoardRestart, type BoardIdentity, type CredentialWrite } from '../../serial';
 import type { BatchContext } from '../batch-context';
@@ -201,7 +200,8 @@ export async function verify(input: {
   board: BoardPort;
   device: Device;
   identity: BoardIdentity;
-  securityState: SecurityStateBytes;
+  /** The backend's shared secret for this device (fetched in key agreement; the workflow wipes it). */
+  sharedSecret: SecretBytes;
   cloudPublicKey: Buffer;
   derivedKey: DerivedKey | null;
 }): Promise<StepOutput<null>> {
@@ -210,25 +210,21 @@ export async function verify(input: {
 
   const nonce = randomBytes(VERIFY_NONCE_BYTES);
   const proof = await board.verify(nonce, 'sign');
-  const shared = await batch.cloud.deviceSharedSecret(device.deviceId, input.securityState);
-  try {
-    const expected = shared.use((secret) => {
-      const signKey = deriveSignKey(secret);
-      const mac = verifyProof(signKey, nonce, device.deviceId);
-      signKey.fill(0);
-      return mac;
-    });
-    if (proof.deviceId !== device.deviceId || !proofsEqual(proof.mac, expected)) {
-      throw fail(
-        'VERIFY_FAILED',
-        'The board does not derive the same key as the cloud: set it aside; it may hold another key pair or the wrong cloud key.',
-        false,
-      );
-    }
-    details.sharedSecretFp = shared.fingerprint;
-  } finally {
-    shared.wipe();
+  const shared = input.sharedSecret;
+  const expected = shared.use((secret) => {
+    const signKey = deriveSignKey(secret);
+    const mac = verifyProof(signKey, nonce, device.deviceId);
+    signKey.fill(0);
+    return mac;
+  });
+  if (proof.deviceId !== device.deviceId || !proofsEqual(proof.mac, expected)) {
+    throw fail(
+      'VERIFY_FAILED',
+      'The board does not derive the same key as the cloud: set it aside; it may hold another key pair or the wrong cloud key.',
+      false,
+    );
   }
+  details.sharedSecretFp = shared.fingerprint;
   const keyId = deviceKeyId(input.cloudPublicKey, input.identity.devicePublicKey)
     .toString(16)
     .padStart(6, '0');

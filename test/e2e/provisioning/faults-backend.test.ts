@@ -24,21 +24,31 @@ import {
 const newDir = useDataDirs();
 
 describe('backend faults', () => {
-  it('503 then OK: the idempotent lookup is retried and the unit passes', async () => {
+  /** A board whose first run created its device and then failed at the board: the cloud has it, the board nothing. */
+  async function deviceWithoutBoard(dir: string) {
+    const first = await provision(dir, { args: ['--sim-fault', 'storage-fail@COMMIT'] });
+    await expectFailure(dir, first, 'write-credentials', /STORAGE/);
+    expect(sandboxDevices(dir)).toHaveLength(1);
+  }
+
+  it('503 then OK on the lookup after a 409: the idempotent lookup is retried and the unit passes', async () => {
     const dir = newDir('503');
+    await deviceWithoutBoard(dir);
     const run = await provision(dir, {
       args: ['--sandbox-fault', `status=503,method=GET,${LOOKUP},times=2`],
     });
     expect(run.code, run.stderr).toBe(0);
     expectProvisioned(dir, boardImages(dir)[0]!);
+    expect(expectOneDevicePerChip(dir)).toBe(1);
     await expectChainIntact(dir);
   });
 
-  it('503 that persists past the retries: device-record fails with a clear message, nothing created', async () => {
+  it('503 on the lookup that persists past the retries: device-record fails with a clear message, no second device', async () => {
     const dir = newDir('503x');
+    await deviceWithoutBoard(dir);
     const run = await provision(dir, { args: ['--sandbox-fault', `status=503,method=GET,${LOOKUP}`] });
     await expectFailure(dir, run, 'device-record', /^BACKEND_/);
-    expect(sandboxDevices(dir)).toHaveLength(0);
+    expect(sandboxDevices(dir)).toHaveLength(1);
   });
 
   it('503 on create is not retried (POST /device is not idempotent): device-record fails, nothing created; a second run finishes it', async () => {
@@ -67,22 +77,21 @@ describe('backend faults', () => {
     await expectSecondRunFinishes(dir);
   });
 
-  it('409 on create (another station created the device first): the lookup after it finds the record; one device', async () => {
+  it('409 on create (the chip has a device already: a re-run, another station): the lookup after it finds the record; one device', async () => {
     const dir = newDir('409');
-    // A first run creates the device, then the board's flash fails: the cloud has a device, the board nothing.
-    const first = await provision(dir, { args: ['--sim-fault', 'storage-fail@COMMIT'] });
-    await expectFailure(dir, first, 'write-credentials', /STORAGE/);
-    expect(sandboxDevices(dir)).toHaveLength(1);
-    // A stale lookup (404) makes the station create; the sandbox answers a real 409 for the duplicate mcuId.
-    const run = await provision(dir, {
-      args: ['--sandbox-fault', `status=404,method=GET,${LOOKUP},times=1`],
-    });
+    await deviceWithoutBoard(dir);
+    // POST /device first (one round trip for a new board); the sandbox answers a real 409 for the duplicate mcuId.
+    const run = await provision(dir);
     expect(run.code, run.stderr).toBe(0);
     const unit = latestUnitFor(dir, boardImages(dir)[0]!.identity.mcuId);
     const events = auditEvents(dir, unit.id);
     expect(events.some((e) => e.kind === 'step.intent' && e.step === 'device-record')).toBe(true);
     const record = events.find((e) => e.kind === 'step.finished' && e.step === 'device-record')!;
-    expect(record.details.measurements).toMatchObject({ created: false, raced: true });
+    expect(record.details.measurements).toMatchObject({ created: false });
+    const calls = (record.details.backend as { method: string; status?: number }[]).map(
+      (call) => `${call.method} ${call.status}`,
+    );
+    expect(calls).toEqual(['POST 409', 'GET 200']);
     expectProvisioned(dir, boardImages(dir)[0]!);
     expect(expectOneDevicePerChip(dir)).toBe(1);
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InfuseClient, SecretBytes } from '../../../electron/backend';
-import { openBatchContext, runUnit, type BatchContext } from '../../../electron/provisioning';
+import { openBatchContext, runUnit, type BatchContext, type CloudPort } from '../../../electron/provisioning';
 import { SerialBoardPort } from '../../../electron/serial';
 import { AuditWriteError } from '../../../electron/audit';
 import { sealUplink, sendUplink, startSandbox, type SandboxHandle } from '../../../electron/sandbox';
@@ -61,7 +61,79 @@ async function onMemoryBoard(
   return { board, port, journal, result };
 }
 
+/** A cloud port that notes when each call started and ended, to see which ran side by side. */
+function timedCloud(inner: CloudPort) {
+  const calls: { name: string; start: number; end: number }[] = [];
+  const timed = Object.fromEntries(
+    Object.entries(inner).map(([name, call]) => [
+      name,
+      async (...args: unknown[]) => {
+        const start = performance.now();
+        try {
+          return await (call as (...a: unknown[]) => Promise<unknown>)(...args);
+        } finally {
+          calls.push({ name, start, end: performance.now() });
+        }
+      },
+    ]),
+  ) as unknown as CloudPort;
+  /** Calls grouped into rounds: a round starts when a call starts after every earlier call has ended. */
+  const rounds = (from: number) => {
+    const groups: string[][] = [];
+    let openUntil = -Infinity;
+    // The cloud key is the batch's (fetched once, when the batch opens): a unit's ask is answered from the cache.
+    const unitCalls = calls.filter((c) => c.start >= from && c.name !== 'cloudPublicKey');
+    for (const call of unitCalls.sort((a, b) => a.start - b.start)) {
+      if (call.start >= openUntil) groups.push([]);
+      groups.at(-1)!.push(call.name);
+      openUntil = Math.max(openUntil, call.end);
+    }
+    return groups.map((group) => group.sort());
+  };
+  return { cloud: timed, rounds };
+}
+
 describe('unit workflow against the sandbox', () => {
+  it('a unit waits on two backend round trips: the device record, then the keys and the MQTT token side by side', async () => {
+    sandbox = await startSandbox({});
+    const client = new InfuseClient({
+      baseUrl: sandbox.url,
+      apiKey: SecretBytes.fromText(sandbox.apiKey),
+      authMode: 'x-api-key-bearer',
+    });
+    const recipe = sandboxConfig.recipes[0]!;
+    expect(recipe.credentials.mqttToken && recipe.credentials.derivedKey).toBeTruthy();
+    let keyFetches = 0;
+    const fetchKey = client.getCloudPublicKey.bind(client);
+    client.getCloudPublicKey = () => {
+      keyFetches += 1;
+      return fetchKey();
+    };
+    batch = await openBatchContext({ client, recipe, station: sandboxConfig.station, concurrency: 4 });
+    const timing = timedCloud(batch.cloud);
+    batch.cloud = timing.cloud;
+    const cloudPublicKey = Buffer.from(sandbox.cloudPublicKey, 'base64');
+    // The cloud key is the batch's, asked for when the batch opens: no unit waits on it.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let unit = 0; unit < 2; unit++) {
+      const from = performance.now();
+      const { port } = await memoryBoard({ cloudPublicKey });
+      const result = await runUnit({
+        unitId: randomUUID(),
+        attempt: 1,
+        batch,
+        board: port,
+        journal: new MemoryJournal(),
+      });
+      expect(result.outcome, result.error?.operatorMessage).toBe('passed');
+      expect(timing.rounds(from)).toEqual([
+        ['createDevice'],
+        ['deriveDeviceKey', 'deviceSharedSecret', 'mqttToken'],
+      ]);
+    }
+    expect(keyFetches).toBe(1);
+  });
+
   it('provisions several boards on real PTYs in parallel, each verified and recorded step by step', async () => {
     const setup = await openBatch();
     simulator = await startSimulator({

@@ -48,7 +48,10 @@ describe('backend calls per step', () => {
       outcome: 'ok',
       status: 200,
       durationMs: 5,
+      // When it started, relative to its step (a request that overlaps another ran beside it).
+      startMs: expect.any(Number) as number,
     });
+    expect(a[0]!.startMs).toBeGreaterThanOrEqual(0);
   });
 
   it('records nothing outside a step and at most 32 requests per step', async () => {
