@@ -79,6 +79,8 @@ interface InFlight {
   reject: (error: SerialLinkError) => void;
   /** Called with what arrived for this request; the request loop decides what happens next. */
   onArrival: (arrival: Arrival) => void;
+  /** A boot event arrived while this HELLO was in flight (see onBoot). */
+  onBootDuringHello: () => void;
 }
 
 type Arrival =
@@ -91,6 +93,9 @@ type Arrival =
 const ANSI_ESCAPES = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f]/g;
+
+/** How long a HELLO interrupted by a boot event waits for its reply before it is sent again. */
+const BOOT_SETTLE_MS = 200;
 
 /** How often an open port checks that its device node still exists. */
 const VANISH_POLL_MS = 100;
@@ -277,6 +282,11 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
         id,
         command,
         line,
+        onBootDuringHello: () => {
+          // Answered soon if the HELLO got through; sent again soon if the boot swallowed it.
+          clearTimeout(timer);
+          timer = setTimeout(onTimeout, Math.min(timeoutMs, BOOT_SETTLE_MS));
+        },
         resolve,
         reject: (error) => finish(() => reject(error)),
         onArrival: (arrival) => {
@@ -379,6 +389,13 @@ export class SerialLink extends EventEmitter<SerialLinkEvents> {
     this.boots += 1;
     const inFlight = this.inFlight;
     if (!inFlight) return;
+    // A HELLO opens a session, so a boot event during it is most often the board's boot announcement from before
+    // the port was opened, read just after the HELLO went out: the HELLO was heard and its reply follows. If the
+    // board really was booting, the HELLO was lost: it goes again after a short wait instead of the full timeout.
+    if (inFlight.command === 'HELLO') {
+      inFlight.onBootDuringHello();
+      return;
+    }
     this.inFlight = undefined;
     inFlight.reject(
       new SerialLinkError(

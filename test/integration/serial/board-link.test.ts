@@ -178,6 +178,16 @@ describe('station <-> virtual board over a real PTY pair', () => {
     expect(readback.staged).toBeUndefined();
   });
 
+  it("reads the board's boot announcement from before the port opened without sending HELLO twice", async () => {
+    const sim = await boards.start();
+    sim.resetCounters();
+    const { session } = await boards.connect(sim.boards[0]!.path);
+    await session.hello();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(sim.counters().total.stationToBoardLines).toBe(1);
+    expect(session.unexpectedRestarts).toBe(0);
+  });
+
   it('needs HELLO again after REBOOT, and sees the boot event', async () => {
     const sim = await boards.start();
     const { session, link } = await boards.connect(sim.boards[0]!.path);
