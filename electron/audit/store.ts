@@ -233,6 +233,15 @@ export class AuditStore {
     return this.write(() => this.appendInTransaction(parsed));
   }
 
+  /**
+   * Records several events in one transaction, in order: all of them or none (one commit, one fsync). For entries
+   * that are one fact in several events, such as a step's board log and its step.finished.
+   */
+  appendAll(inputs: AuditEventInput[]): AuditEvent[] {
+    const parsed = inputs.map(parseInput);
+    return this.write(() => parsed.map((input) => this.appendInTransaction(input)));
+  }
+
   private announceCheckpoints(): void {
     const anchors = this.pendingAnchors;
     this.pendingAnchors = [];

@@ -2,7 +2,7 @@
  * Journal entries as audit events: one entry, one event (a step's board log goes just before its step.finished),
  * appended and hash-chained before the workflow moves on. An append that fails throws, which stops the unit.
  */
-import type { AuditEvent, AuditStore } from '../audit';
+import type { AuditEvent, AuditEventInput, AuditStore } from '../audit';
 import type { JournalEntry, StepDetails } from './journal';
 import type { ProvisioningRecords } from './ports';
 
@@ -65,31 +65,41 @@ export function recordInAudit(
         step: entry.step,
         details: { action: entry.action, ...entry.details },
       });
-    case 'step.finished':
-      if (entry.boardLog.length > 0) {
-        store.append({
+    case 'step.finished': {
+      // The board log and the step's end are one fact: one transaction, one commit (durability costs an fsync
+      // per commit, and a unit makes dozens).
+      const log: AuditEventInput[] =
+        entry.boardLog.length > 0
+          ? [
+              {
+                ...envelope,
+                kind: 'step.log',
+                step: entry.step,
+                details: { source: 'board', lines: entry.boardLog },
+              },
+            ]
+          : [];
+      const appended = store.appendAll([
+        ...log,
+        {
           ...envelope,
-          kind: 'step.log',
+          kind: 'step.finished',
           step: entry.step,
-          details: { source: 'board', lines: entry.boardLog },
-        });
-      }
-      return store.append({
-        ...envelope,
-        kind: 'step.finished',
-        step: entry.step,
-        outcome: entry.outcome,
-        details: {
-          durationMs: entry.durationMs,
-          measurements: entry.details,
-          ...(entry.backend && entry.backend.length > 0 && { backend: entry.backend }),
-          ...(entry.error && {
-            errorCode: entry.error.code,
-            message: entry.error.operatorMessage,
-            retrySafe: entry.error.retrySafe,
-          }),
+          outcome: entry.outcome,
+          details: {
+            durationMs: entry.durationMs,
+            measurements: entry.details,
+            ...(entry.backend && entry.backend.length > 0 && { backend: entry.backend }),
+            ...(entry.error && {
+              errorCode: entry.error.code,
+              message: entry.error.operatorMessage,
+              retrySafe: entry.error.retrySafe,
+            }),
+          },
         },
-      });
+      ]);
+      return appended.at(-1)!;
+    }
     case 'unit.finished':
       return store.append({
         ...envelope,

@@ -1,5 +1,5 @@
 /** Runs the real `station` CLI once for a benchmark: its output, wall time and (with GNU time) peak memory. */
-import { spawn } from 'node:child_process';
+import { spawn, type SpawnOptionsWithStdioTuple } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -14,14 +14,18 @@ export interface StationRun {
   maxRssKb: number | null;
 }
 
-export async function runStationTimed(args: string[]): Promise<StationRun> {
+export async function runStationTimed(args: string[], env: NodeJS.ProcessEnv = {}): Promise<StationRun> {
   const started = process.hrtime.bigint();
   // GNU time reports the CLI's peak memory; without it the benchmark still measures time.
   const timed = existsSync('/usr/bin/time');
   const command = [process.execPath, STATION, ...args];
+  const options: SpawnOptionsWithStdioTuple<'ignore', 'pipe', 'pipe'> = {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  };
   const child = timed
-    ? spawn('/usr/bin/time', ['-f', '%M', ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('/usr/bin/time', ['-f', '%M', ...command], options)
+    : spawn(command[0]!, command.slice(1), options);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

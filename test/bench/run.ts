@@ -8,6 +8,7 @@
  *   npm run bench -- --only generate --review-units 1000000   # the trail generator itself
  */
 import { auditBench } from './audit-bench';
+import { DEFAULT_FLOOR_OPTIONS, unitsPerHourBench } from './floor/units-per-hour-bench';
 import { generateTrailBench } from './generate-trail-bench';
 import { provisionBench } from './provision-bench';
 import { reportBench } from './report-bench';
@@ -20,7 +21,7 @@ function arg(name: string, fallback: number): number {
   return value;
 }
 
-const SUITES = ['provision', 'audit', 'review', 'report', 'generate'] as const;
+const SUITES = ['floor', 'provision', 'audit', 'review', 'report', 'generate'] as const;
 type Suite = (typeof SUITES)[number];
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
@@ -31,6 +32,19 @@ if (only !== undefined && !(SUITES as readonly string[]).includes(only)) {
 const runs = (suite: Suite) => (only === undefined ? suite !== 'generate' : only === suite);
 
 const benchmarks: object[] = [];
+if (runs('floor')) {
+  const gangAt = process.argv.indexOf('--gang');
+  const gang = gangAt >= 0 ? process.argv[gangAt + 1]!.split(',').map(Number) : DEFAULT_FLOOR_OPTIONS.gang;
+  benchmarks.push(
+    await unitsPerHourBench({
+      ...DEFAULT_FLOOR_OPTIONS,
+      gang,
+      runs: arg('floor-runs', DEFAULT_FLOOR_OPTIONS.runs),
+      latencyMs: arg('latency-ms', DEFAULT_FLOOR_OPTIONS.latencyMs),
+      baud: arg('baud', DEFAULT_FLOOR_OPTIONS.baud),
+    }),
+  );
+}
 if (runs('provision'))
   benchmarks.push(await provisionBench({ boards: arg('boards', 8), runs: arg('runs', 1) }));
 if (runs('audit')) {
