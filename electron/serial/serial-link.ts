@@ -94,8 +94,12 @@ const ANSI_ESCAPES = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f]/g;
 
-/** How long a HELLO interrupted by a boot event waits for its reply before it is sent again. */
-const BOOT_SETTLE_MS = 200;
+/**
+ * How long a HELLO interrupted by a boot event waits for its reply before it is sent again: about what a HELLO
+ * reply takes at 115200 baud with a board's processing, so a HELLO that was heard is not repeated, and one the boot
+ * swallowed costs this, not the full timeout.
+ */
+const BOOT_SETTLE_MS = 50;
 
 /** How often an open port checks that its device node still exists. */
 const VANISH_POLL_MS = 100;

@@ -105,9 +105,13 @@ describe('QA review in the operator app', () => {
       expect(failedText).toContain('flash write failed');
       expect(await failedStep.getByText(batch.failed.message).isVisible()).toBe(true);
       const deviceRecord = (await step('device-record').textContent()) ?? '';
-      expect(deviceRecord).toMatch(/GET \/device\/soc\/\{soc\}\/mcuId\/\{mcuId\} 404 \d+ ms/);
+      // One round trip for a new board: POST /device, then the keys and the token side by side.
       expect(deviceRecord).toMatch(/POST \/device 201 \d+ ms/);
-      expect(await step('device-record').getByText('404', { exact: true }).isVisible()).toBe(true);
+      expect(deviceRecord).not.toContain('GET /device/soc');
+      expect(await step('device-record').getByText('201', { exact: true }).isVisible()).toBe(true);
+      const keyAgreement = (await step('key-agreement').textContent()) ?? '';
+      for (const endpoint of ['/key/sharedSecret/device', '/key/derived/device', '/mqtt/token'])
+        expect(keyAgreement).toContain(`POST ${endpoint} 20`);
       expect(await page.getByText('Fingerprints only').isVisible()).toBe(true);
       await shot(page, 'unit-detail');
       await failedStep.scrollIntoViewIfNeeded();
