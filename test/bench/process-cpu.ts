@@ -91,6 +91,9 @@ export interface CpuUse {
   machineBusyCores: number;
   /** What the machine spent on processes that are not this benchmark's (other work on a shared machine). */
   notOursMs: number;
+  /** The same per wall-clock millisecond: how many cores others kept busy meanwhile. */
+  notOursCores: number;
+  wallMs: number;
 }
 
 /** CPU used between two snapshots by the trees rooted at `roots`, the rest of this process's children and others. */
@@ -122,13 +125,17 @@ export function cpuUse(before: CpuSnapshot | null, after: CpuSnapshot | null, ro
   let ours = 0;
   for (const pid of counted) ours += delta(pid);
   const cores = total > 0 ? (busy / total) * coreCount() : 0;
+  const wallMs = after.at - before.at;
+  const notOursMs = Math.max(0, ms(busy - ours));
   return {
     byTree,
     otherChildrenMs: ms(other),
     benchProcessMs: ms(bench),
     machineBusyPct: total > 0 ? Math.round((busy / total) * 100) : 0,
     machineBusyCores: Math.round(cores * 100) / 100,
-    notOursMs: Math.max(0, ms(busy - ours)),
+    notOursMs,
+    notOursCores: wallMs > 0 ? Math.round((notOursMs / wallMs) * 100) / 100 : 0,
+    wallMs,
   } satisfies CpuUse;
 }
 
