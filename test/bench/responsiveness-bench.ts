@@ -88,6 +88,62 @@ export interface RunFigures {
   renderer?: RendererFigures;
 }
 
+/** The renderer main thread's busy time (Chromium's Performance.getMetrics), over the batch. */
+interface MainThreadTimes {
+  taskMs: number;
+  scriptMs: number;
+  styleMs: number;
+  layoutMs: number;
+}
+
+/** Long animation frames over the batch, and where their time went. */
+interface LongFrames {
+  count: number;
+  maxMs: number;
+  totalMs: number;
+  /** Script the frames ran (event handlers, timers, promise callbacks) ... */
+  scriptMs: number;
+  /** ... and the rendering update after it: style, layout, paint (`renderStart` to the frame's end) ... */
+  renderMs: number;
+  /** ... of which style and layout. */
+  styleLayoutMs: number;
+  /** The scripts that took longest in them, summed by what invoked them. */
+  topScripts: Array<{ invoker: string; count: number; ms: number }>;
+  durationsMs: number[];
+}
+
+interface LongFrameEntry {
+  start: number;
+  duration: number;
+  renderMs: number;
+  styleLayoutMs: number;
+  scripts: Array<{ invoker: string; duration: number }>;
+}
+
+function summariseFrames(frames: LongFrameEntry[]): LongFrames {
+  const byInvoker = new Map<string, { count: number; ms: number }>();
+  for (const script of frames.flatMap((frame) => frame.scripts)) {
+    const entry = byInvoker.get(script.invoker) ?? { count: 0, ms: 0 };
+    entry.count += 1;
+    entry.ms += script.duration;
+    byInvoker.set(script.invoker, entry);
+  }
+  const sum = (get: (frame: LongFrameEntry) => number) => round(frames.reduce((t, f) => t + get(f), 0));
+  return {
+    count: frames.length,
+    maxMs: round(Math.max(0, ...frames.map((frame) => frame.duration))),
+    totalMs: sum((frame) => frame.duration),
+    scriptMs: sum((frame) => frame.scripts.reduce((t, script) => t + script.duration, 0)),
+    renderMs: sum((frame) => frame.renderMs),
+    styleLayoutMs: sum((frame) => frame.styleLayoutMs),
+    topScripts: [...byInvoker]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 5)
+      .map(([invoker, entry]) => ({ invoker, count: entry.count, ms: round(entry.ms) })),
+    durationsMs: frames.map((frame) => round(frame.duration)).sort((a, b) => b - a),
+  };
+}
+
 interface Screenshot {
   file: string;
   /** Since batch.open. */
@@ -114,12 +170,14 @@ interface RunDetails {
   renderer?: {
     longTaskDurationsMs: number[];
     /** PerformanceObserver 'long-animation-frame' (frames over 50 ms, rendering included). */
-    longAnimationFrameDurationsMs: number[];
+    longAnimationFrames: LongFrames;
     /** Long tasks that overlap the screenshot's capture (the bench's own doing, perhaps), and the rest's longest. */
     longTasksDuringScreenshot: number;
     maxLongTaskMsOutsideScreenshot: number;
     /** From the N-th unit.finished on the stream to the page showing N passed tiles. */
     catchUpMs: number;
+    /** From batch.open until the page shows every unit passed (Chromium's counters). */
+    mainThreadMs: { task: number; script: number; style: number; layout: number };
     passedTiles: number;
     pageProblems: string[];
     screenshot: Screenshot | null;
@@ -345,11 +403,22 @@ async function openOperatorScreen(pageUrl: string, slots: number, cleanup: Clean
   await page.evaluate(`(() => {
     window.__benchLongTasks = [];
     window.__benchLongFrames = [];
-    const keep = (into) => (list) => {
-      for (const entry of list.getEntries()) into.push({ start: entry.startTime, duration: entry.duration });
-    };
-    new PerformanceObserver(keep(window.__benchLongTasks)).observe({ type: 'longtask' });
-    new PerformanceObserver(keep(window.__benchLongFrames)).observe({ type: 'long-animation-frame' });
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries())
+        window.__benchLongTasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: 'longtask' });
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const end = entry.startTime + entry.duration;
+        window.__benchLongFrames.push({
+          start: entry.startTime,
+          duration: entry.duration,
+          renderMs: entry.renderStart > 0 ? end - entry.renderStart : 0,
+          styleLayoutMs: entry.styleAndLayoutStart > 0 ? end - entry.styleAndLayoutStart : 0,
+          scripts: entry.scripts.map((script) => ({ invoker: script.invoker, duration: script.duration })),
+        });
+      }
+    }).observe({ type: 'long-animation-frame' });
   })()`);
   // The observer is proven to see a long task: an 80 ms one made here, before the batch and left out of its
   // figures, so "no long task" is a measurement and not a deaf observer. (A page task: what the DevTools protocol
@@ -358,7 +427,20 @@ async function openOperatorScreen(pageUrl: string, slots: number, cleanup: Clean
     'setTimeout(() => { const until = performance.now() + 80; while (performance.now() < until); }, 0)',
   );
   await pageCondition(page, 'window.__benchLongTasks.length > 0', 5_000);
-  return { page, problems };
+  // The renderer's main-thread time (task, script, style, layout), from Chromium's own counters.
+  const devtools = await page.context().newCDPSession(page);
+  await devtools.send('Performance.enable');
+  const mainThread = async (): Promise<MainThreadTimes> => {
+    const { metrics } = await devtools.send('Performance.getMetrics');
+    const seconds = (name: string) => metrics.find((metric) => metric.name === name)?.value ?? 0;
+    return {
+      taskMs: seconds('TaskDuration') * 1000,
+      scriptMs: seconds('ScriptDuration') * 1000,
+      styleMs: seconds('RecalcStyleDuration') * 1000,
+      layoutMs: seconds('LayoutDuration') * 1000,
+    };
+  };
+  return { page, problems, mainThread };
 }
 
 /**
@@ -497,6 +579,7 @@ async function measureOnce(
     const loadBefore = loadAverage();
     const cpuBefore = cpuSnapshot();
     const pageT0 = screen ? await pageNow(screen.page) : 0;
+    const mainThreadBefore = screen ? await screen.mainThread() : undefined;
     meter.counting = true;
     const t0 = performance.now();
     log(`responsiveness: ${slots} slots, run ${run}: batch open`);
@@ -562,12 +645,13 @@ async function measureOnce(
         60_000,
       );
       const catchUpMs = performance.now() - finishedAt;
+      const mainThreadAfter = await screen.mainThread();
       const screenshot = await shot;
       await meter.quiet(1000, 10_000);
       await sleep(300);
       type Entry = { start: number; duration: number };
       const tasks = (await screen.page.evaluate('window.__benchLongTasks')) as Entry[];
-      const frames = (await screen.page.evaluate('window.__benchLongFrames')) as Entry[];
+      const frames = (await screen.page.evaluate('window.__benchLongFrames')) as LongFrameEntry[];
       const inBatch = tasks.filter((task) => task.start + task.duration >= pageT0);
       const framesInBatch = frames.filter((frame) => frame.start + frame.duration >= pageT0);
       const overlapsShot = (task: Entry) =>
@@ -581,14 +665,18 @@ async function measureOnce(
       };
       rendererDetails = {
         longTaskDurationsMs: inBatch.map((task) => round(task.duration)).sort((a, b) => b - a),
-        longAnimationFrameDurationsMs: framesInBatch
-          .map((frame) => round(frame.duration))
-          .sort((a, b) => b - a),
+        longAnimationFrames: summariseFrames(framesInBatch),
         longTasksDuringScreenshot: inBatch.filter(overlapsShot).length,
         maxLongTaskMsOutsideScreenshot: round(
           Math.max(0, ...inBatch.filter((task) => !overlapsShot(task)).map((task) => task.duration)),
         ),
         catchUpMs: round(catchUpMs, 0),
+        mainThreadMs: {
+          task: round(mainThreadAfter.taskMs - mainThreadBefore!.taskMs, 0),
+          script: round(mainThreadAfter.scriptMs - mainThreadBefore!.scriptMs, 0),
+          style: round(mainThreadAfter.styleMs - mainThreadBefore!.styleMs, 0),
+          layout: round(mainThreadAfter.layoutMs - mainThreadBefore!.layoutMs, 0),
+        },
         passedTiles: await screen.page.locator('[data-slot][data-state="passed"]').count(),
         pageProblems: screen.problems,
         screenshot,
