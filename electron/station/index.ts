@@ -13,8 +13,17 @@ export {
   auditMaxPageCountFromEnv,
   crashingJournals,
   crashPointFromEnv,
+  loopStatsFileFromEnv,
   parseCrashPoint,
   TestHookError,
   type CrashKind,
   type CrashPoint,
 } from './test-hooks';
+export {
+  startLoopStats,
+  LOOP_STATS_RESOLUTION_MS,
+  type LoopStatsFile,
+  type LoopStatsSampler,
+  type LoopStatsSecond,
+  type LoopStatsWindow,
+} from './loop-stats';

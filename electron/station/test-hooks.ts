@@ -8,6 +8,8 @@
  *   crash tests stop the station at every step boundary, deterministically.
  * - `STATION_AUDIT_MAX_PAGE_COUNT=<pages>`: cap the audit database (`PRAGMA max_page_count`) so it really fills
  *   (SQLITE_FULL) mid-batch, as on a full disk.
+ * - `STATION_LOOP_STATS_FILE=<path>`: the host samples its event-loop delay and RSS and writes them to that JSON
+ *   file every second (loop-stats.ts), for the responsiveness benchmark.
  */
 import type { JournalEntry, UnitJournal } from '../provisioning';
 
@@ -66,6 +68,13 @@ export function auditMaxPageCountFromEnv(env: NodeJS.ProcessEnv = process.env): 
   if (!Number.isInteger(pages) || pages < 1)
     throw new TestHookError(`STATION_AUDIT_MAX_PAGE_COUNT="${text}" is not a positive whole number`);
   return pages;
+}
+
+/** Where the host writes its event-loop and memory figures, or undefined (always without STATION_TEST_HOOKS=1). */
+export function loopStatsFileFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = env.STATION_LOOP_STATS_FILE;
+  if (!hooksEnabled(env) || !file) return undefined;
+  return file;
 }
 
 /**

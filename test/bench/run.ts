@@ -6,12 +6,15 @@
  *   npm run bench -- --only review --review-units 1000000     # QA query p95 (the 1M-unit trail is cached)
  *   npm run bench -- --only report --report-units 10000       # time per report format
  *   npm run bench -- --only generate --review-units 1000000   # the trail generator itself
+ *   npm run bench -- --only responsiveness --slots 16,32      # serve's event loop, stream bytes, screen, RSS
+ *   npm run bench -- --only responsiveness --slots 32 --renderer-at none --cpu-prof --temp-root /dev/shm
  */
 import { auditBench } from './audit-bench';
 import { DEFAULT_FLOOR_OPTIONS, unitsPerHourBench } from './floor/units-per-hour-bench';
 import { generateTrailBench } from './generate-trail-bench';
 import { provisionBench } from './provision-bench';
 import { reportBench } from './report-bench';
+import { responsivenessBench } from './responsiveness-bench';
 import { reviewBench } from './review-bench';
 
 function arg(name: string, fallback: number): number {
@@ -21,7 +24,32 @@ function arg(name: string, fallback: number): number {
   return value;
 }
 
-const SUITES = ['floor', 'provision', 'audit', 'review', 'report', 'generate'] as const;
+/** `--NAME 16,32` (or `none`): slot counts. */
+function listArg(name: string, fallback: number[]): number[] {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at < 0) return fallback;
+  if (process.argv[at + 1] === 'none') return [];
+  const values = (process.argv[at + 1] ?? '').split(',').map(Number);
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1 || v > 32))
+    throw new Error(`--${name} takes slot counts from 1 to 32, comma-separated`);
+  return values;
+}
+
+function textArg(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+/** Repeatable `--NAME "ARGS"`: extra arguments passed through to a command, split at spaces. */
+function passThrough(name: string): string[] {
+  const args: string[] = [];
+  process.argv.forEach((value, i) => {
+    if (value === `--${name}`) args.push(...(process.argv[i + 1] ?? '').split(' ').filter(Boolean));
+  });
+  return args;
+}
+
+const SUITES = ['floor', 'responsiveness', 'provision', 'audit', 'review', 'report', 'generate'] as const;
 type Suite = (typeof SUITES)[number];
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
@@ -55,4 +83,17 @@ if (runs('audit')) {
 if (runs('review')) benchmarks.push(await reviewBench({ units: arg('review-units', 1_000_000) }));
 if (runs('report')) benchmarks.push(await reportBench({ units: arg('report-units', 10_000) }));
 if (runs('generate')) benchmarks.push(await generateTrailBench({ units: arg('review-units', 1_000_000) }));
+if (runs('responsiveness')) {
+  benchmarks.push(
+    await responsivenessBench({
+      slots: listArg('slots', [16, 32]),
+      runs: arg('runs', 1),
+      rendererAt: listArg('renderer-at', [32]),
+      sandboxArgs: passThrough('sandbox-args'),
+      simArgs: passThrough('sim-args'),
+      cpuProfile: process.argv.includes('--cpu-prof'),
+      ...(textArg('temp-root') !== undefined && { tempRoot: textArg('temp-root') }),
+    }),
+  );
+}
 process.stdout.write(JSON.stringify({ node: process.version, benchmarks }, null, 2) + '\n');

@@ -8,7 +8,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { openStationLog } from '../../logging';
-import { openStation, StationSetupError, type Station } from '../../station';
+import {
+  loopStatsFileFromEnv,
+  openStation,
+  startLoopStats,
+  StationSetupError,
+  type Station,
+} from '../../station';
 import { startWebHost, type WebHost } from '../../web-host';
 import { findShippedFile } from '../../../station-config';
 import { CliError, printJson, printProgress, untilStopSignal } from '../cli-output';
@@ -65,6 +71,17 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serveCommand(options: ServeOptions): Promise<void> {
+  // Test-only (STATION_TEST_HOOKS=1): event-loop delay and RSS for the responsiveness benchmark.
+  const loopStatsFile = loopStatsFileFromEnv();
+  const loopStats = loopStatsFile ? startLoopStats(loopStatsFile) : undefined;
+  try {
+    await serveStation(options);
+  } finally {
+    loopStats?.stop();
+  }
+}
+
+async function serveStation(options: ServeOptions): Promise<void> {
   const loaded = loadConfigOrFail(options.config);
   const opening = stationOptionsFrom(options, loaded);
   const log = openStationLog({ dir: logDirFor(options, loaded), stationId: loaded.config.station.id });

@@ -3,6 +3,7 @@
  * a progress bar and the time so far, then a big PASS / FAIL (colour + icon + word) with the station's operator
  * text and the actions the station allows now. Clicking a slot that waits for a label binds the next scan to it.
  */
+import { memo } from 'react';
 import { slotActions, type Slot, type SlotAction } from '../../../electron/station-api';
 import { STRINGS } from '../strings';
 import { useStation, useUi } from '../store/hooks';
@@ -59,7 +60,17 @@ function actionLabel(action: SlotAction): string {
   }
 }
 
-export function SlotCard({ slot, onRequest }: { slot: Slot; onRequest: (request: SlotRequest) => void }) {
+/**
+ * Memoised: an event changes one slot (the reducer keeps the others as they were), so only that tile renders
+ * again, not all 32 on every event. Store values a tile shows (session, batch, the clock) it reads itself.
+ */
+export const SlotCard = memo(function SlotCard({
+  slot,
+  onRequest,
+}: {
+  slot: Slot;
+  onRequest: (request: SlotRequest) => void;
+}) {
   const session = useStation((s) => s.snapshot?.session ?? null);
   const batch = useStation((s) => s.snapshot?.batch ?? null);
   const bound = useUi((s) => s.boundSlot === slot.name);
@@ -184,4 +195,4 @@ export function SlotCard({ slot, onRequest }: { slot: Slot; onRequest: (request:
       )}
     </section>
   );
-}
+});

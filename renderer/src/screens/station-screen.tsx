@@ -4,7 +4,7 @@
  * the last scan and the connection at the bottom, and the dialogs for what needs more than one press.
  */
 import { PinField } from '../components/forms';
-import { useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 import { hasRole, type Slot } from '../../../electron/station-api';
 import { STRINGS } from '../strings';
 import { Dialog } from '../components/dialog';
@@ -401,16 +401,21 @@ export function StationScreen() {
   const { cols, rows } = gridShape(slots.length);
   const size = slots.length > 16 ? 'small' : slots.length > 6 ? 'medium' : 'large';
 
-  const onRequest = async (request: SlotRequest) => {
-    if (request.kind === 'approve' || request.kind === 'skip') {
-      setOpen({ kind: request.kind, slot: request.slot });
-      return;
-    }
-    const command =
-      request.kind === 'retry' ? 'slot.retry' : request.kind === 'start' ? 'slot.start' : 'slot.cancel';
-    const result = await execute(command, { slot: request.slot.name });
-    if (!result.ok) notify(result.message);
-  };
+  // Stable, so a tile whose slot did not change does not render again (SlotCard is memoised).
+  const onRequest = useCallback(
+    (request: SlotRequest) => {
+      if (request.kind === 'approve' || request.kind === 'skip') {
+        setOpen({ kind: request.kind, slot: request.slot });
+        return;
+      }
+      const command =
+        request.kind === 'retry' ? 'slot.retry' : request.kind === 'start' ? 'slot.start' : 'slot.cancel';
+      void execute(command, { slot: request.slot.name }).then((result) => {
+        if (!result.ok) notify(result.message);
+      });
+    },
+    [execute],
+  );
 
   return (
     <div className="station">
@@ -425,7 +430,7 @@ export function StationScreen() {
         aria-label="Slots"
       >
         {slots.map((slot) => (
-          <SlotCard key={slot.name} slot={slot} onRequest={(request) => void onRequest(request)} />
+          <SlotCard key={slot.name} slot={slot} onRequest={onRequest} />
         ))}
       </main>
       <Footer />
