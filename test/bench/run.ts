@@ -56,8 +56,12 @@ const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 if (only !== undefined && !(SUITES as readonly string[]).includes(only)) {
   throw new Error(`--only takes one of ${SUITES.join(', ')}`);
 }
-/** Everything but the generator's own bench (the review bench already reports generation when it is not cached). */
-const runs = (suite: Suite) => (only === undefined ? suite !== 'generate' : only === suite);
+/**
+ * By default everything but the generator's own bench (the review bench reports generation when it is not cached)
+ * and `provision`, the older in-process sandbox batch that `floor` measures honestly (run it with --only).
+ */
+const runs = (suite: Suite) =>
+  only === undefined ? suite !== 'generate' && suite !== 'provision' : only === suite;
 
 const benchmarks: object[] = [];
 if (runs('floor')) {

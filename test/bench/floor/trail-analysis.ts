@@ -18,8 +18,9 @@ export interface UnitTrail {
   backendCalls: number;
   /** Round trips the unit waited on: within a step, calls that overlap in time are one round. */
   criticalPathCalls: number;
-  /** Each event is one transaction (one commit with synchronous=FULL). */
   auditEvents: number;
+  /** Transactions (one fsync each with synchronous=FULL): a step's board log commits with its step.finished. */
+  auditCommits: number;
   calls: string[];
 }
 
@@ -57,11 +58,13 @@ export function unitTrails(databaseFile: string): UnitTrail[] {
           backendCalls: 0,
           criticalPathCalls: 0,
           auditEvents: 0,
+          auditCommits: 0,
           calls: [],
         };
         units.set(row.unit_id, unit);
       }
       unit.auditEvents += 1;
+      if (row.kind !== 'step.log') unit.auditCommits += 1;
       const details = JSON.parse(row.details) as { backend?: RecordedCall[]; durationMs?: number };
       if (row.kind === 'step.finished' && details.backend) {
         unit.backendCalls += details.backend.length;

@@ -84,6 +84,8 @@ interface RunFigures {
     backendCalls: number;
     criticalPathCalls: number;
     boardCommands: Record<string, number>;
+    /** Events per unit, its share of the batch's own events included. */
+    auditEvents: number;
     auditCommits: number;
   };
   floorMs: { wire: number; backend: number; board: number; total: number };
@@ -231,8 +233,11 @@ async function oneRun(
         boardCommands: Object.fromEntries(
           Object.entries(perUnitCommands).map(([command, count]) => [command, round(count)]),
         ),
-        auditCommits: round(
+        auditEvents: round(
           median(trails.map((unit) => unit.auditEvents)) + sharedEventsPerUnit(databaseFile),
+        ),
+        auditCommits: round(
+          median(trails.map((unit) => unit.auditCommits)) + sharedEventsPerUnit(databaseFile),
         ),
       },
       floorMs: {
