@@ -128,6 +128,19 @@ const callBudget = {
   concurrency: doc(z.number().int().min(1).max(32), 'Most backend requests in flight at once.', 4).default(4),
 };
 
+/**
+ * Whether a unit creates its device before looking it up. One round trip less per unit, but only safe with a
+ * backend that refuses a second device for the same chip with 409: the sandbox does; the Infuse cloud does not
+ * document it, so a remote backend looks up first unless the deployment knows better.
+ */
+const createDeviceFirst = (byDefault: boolean) =>
+  doc(
+    z.boolean(),
+    'POST /device before looking the chip up (one backend round trip less per unit). Only for a backend that ' +
+      'answers 409 to a second device for the same soc + mcuId; otherwise a chip could get two devices.',
+    byDefault,
+  ).default(byDefault);
+
 /** How the API key travels; the backend client implements each (electron/backend/infuse-client.ts). */
 export const AUTH_MODES = ['x-api-key-bearer', 'authorization-bearer', 'authorization-apikey'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -137,6 +150,8 @@ export const backendSection = doc(
     z.strictObject({
       mode: doc(z.literal('sandbox'), 'Start the built-in sandbox backend; no URL or key needed.', 'sandbox'),
       ...callBudget,
+      // The sandbox refuses a duplicate chip (electron/sandbox/README.md), so creating first is safe there.
+      createDeviceFirst: createDeviceFirst(true),
     }),
     z.strictObject({
       mode: doc(z.literal('remote'), 'Use the Infuse cloud or a customer proxy.', 'remote'),
@@ -158,6 +173,7 @@ export const backendSection = doc(
         'backend-api-key',
       ).default('backend-api-key'),
       ...callBudget,
+      createDeviceFirst: createDeviceFirst(false),
     }),
   ]),
   'The provisioning backend.',

@@ -31,6 +31,8 @@ export interface BatchContext {
   cloud: CloudPort;
   /** The station's record of earlier units (a locked board seen again is checked against it). */
   records?: ProvisioningRecords;
+  /** POST /device before looking the chip up (backend.createDeviceFirst: only where the backend 409s duplicates). */
+  createDeviceFirst: boolean;
   /** Wipe secrets held for the batch (the network key). */
   close(): void;
 }
@@ -45,6 +47,7 @@ export interface OpenBatchOptions {
   /** Replaces the backend cloud port (tests). */
   cloud?: CloudPort;
   records?: ProvisioningRecords;
+  createDeviceFirst?: boolean;
 }
 
 export async function openBatchContext(options: OpenBatchOptions): Promise<BatchContext> {
@@ -110,6 +113,7 @@ export async function openBatchContext(options: OpenBatchOptions): Promise<Batch
     network,
     cloud,
     ...(options.records && { records: options.records }),
+    createDeviceFirst: options.createDeviceFirst ?? false,
     close() {
       network?.key.wipe();
     },

@@ -269,6 +269,7 @@ export class BatchRuntime {
         recipe,
         station: config.station,
         concurrency: config.backend.concurrency,
+        createDeviceFirst: config.backend.createDeviceFirst,
         records: auditProvisioningRecords(this.options.store),
         networkKeyFromStore: async (name) => {
           const stored = await secrets.get(name);

@@ -340,6 +340,8 @@ function writeConfig(
       ...(base.backend.timeoutMs !== undefined && { timeoutMs: base.backend.timeoutMs }),
       ...(base.backend.retries !== undefined && { retries: base.backend.retries }),
       concurrency,
+      // The backend is the sandbox, which refuses a second device for a chip: creating first is safe here.
+      createDeviceFirst: true,
     },
     slots: {
       ...(base.slots.baudRate !== undefined && { baudRate: base.slots.baudRate }),

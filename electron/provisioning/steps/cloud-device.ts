@@ -23,9 +23,11 @@ function checkRecord(batch: BatchContext, identity: BoardIdentity, device: Devic
 }
 
 /**
- * Step 4: create the device for this soc + mcuId (PROVISIONING guide: POST /device), one round trip for a new
- * board. The cloud refuses a second device for the same chip with 409; then the existing record is looked up and
- * used (a re-run after a crash, another station that got there first), never a second device. A board that already
+ * Step 4: the device record for this soc + mcuId, never a second one. By default the chip is looked up first and a
+ * device created only when the cloud has none (the vendor's own tools do this; a 409 on create means another station
+ * got there first, and the record is looked up again). With backend.createDeviceFirst the device is created at once
+ * (one round trip for a new board; the provisioning guide's POST /device), and a 409 means the chip has a device
+ * already, which is looked up and used: only for a backend known to refuse a duplicate chip. A board that already
  * holds an id (written before a crash, before the record was made) keeps it: the record is created with that id.
  */
 export async function deviceRecord(input: {
@@ -36,6 +38,13 @@ export async function deviceRecord(input: {
   intent: Intent;
 }): Promise<StepOutput<Device>> {
   const { batch, identity, cloudMcuId, metadata } = input;
+  if (!batch.createDeviceFirst) {
+    const found = await batch.cloud.findDevice(identity.soc, cloudMcuId);
+    if (found) {
+      const device = checkRecord(batch, identity, found);
+      return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: false });
+    }
+  }
   const reuseId = identity.deviceId ?? undefined;
   input.intent('create-device', {
     soc: identity.soc,
@@ -54,11 +63,16 @@ export async function deviceRecord(input: {
     return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: true });
   }
   if (created.error.code !== 'BACKEND_CONFLICT') throw created.error;
-  // The chip is known already: use that record (checked against the board and the batch).
+  // The chip is known already (created first), or another station created it since the lookup: use that record.
   const existing = await batch.cloud.findDevice(identity.soc, cloudMcuId);
   if (!existing) throw created.error;
   const device = checkRecord(batch, identity, existing);
-  return passed(device, { deviceId: device.deviceId, cloudId: device.id, created: false });
+  return passed(device, {
+    deviceId: device.deviceId,
+    cloudId: device.id,
+    created: false,
+    ...(!batch.createDeviceFirst && { raced: true }),
+  });
 }
 
 /** Step 5: the cloud's public key (fetched once per batch) must be the one built into the firmware. */

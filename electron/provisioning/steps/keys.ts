@@ -26,7 +26,7 @@ export interface KeyAgreement {
  * Step 6: the board answers a fresh challenge with its security state; with it the backend can derive keys for a
  * device it has never heard from. Everything the unit needs from the backend after the device record is asked at
  * once, side by side: the shared secret, the derived key (when the recipe writes one) and the MQTT token (when it
- * asks for one), so a unit waits on two backend round trips in all (the device record, then these).
+ * asks for one), so a unit waits on the device record, then on these as one round trip.
  */
 export async function keyAgreement(input: {
   batch: BatchContext;

@@ -96,6 +96,8 @@ export function remoteStationConfig(
     timeoutMs: 10_000,
     retries: 2,
     concurrency: backend.concurrency,
+    // The backend is the sandbox, which refuses a second device for a chip: creating first is safe here.
+    createDeviceFirst: true,
   };
   config.station = { ...config.station, dataDir: dir };
   config.slots = {

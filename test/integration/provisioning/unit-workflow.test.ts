@@ -109,7 +109,13 @@ describe('unit workflow against the sandbox', () => {
       keyFetches += 1;
       return fetchKey();
     };
-    batch = await openBatchContext({ client, recipe, station: sandboxConfig.station, concurrency: 4 });
+    batch = await openBatchContext({
+      client,
+      recipe,
+      station: sandboxConfig.station,
+      concurrency: 4,
+      createDeviceFirst: true,
+    });
     const timing = timedCloud(batch.cloud);
     batch.cloud = timing.cloud;
     const cloudPublicKey = Buffer.from(sandbox.cloudPublicKey, 'base64');
@@ -132,6 +138,21 @@ describe('unit workflow against the sandbox', () => {
       ]);
     }
     expect(keyFetches).toBe(1);
+  });
+
+  it('looks the chip up before creating it unless the backend is known to refuse a duplicate chip: three round trips', async () => {
+    const setup = await openBatch();
+    expect(setup.batch.createDeviceFirst).toBe(false);
+    const timing = timedCloud(setup.batch.cloud);
+    setup.batch.cloud = timing.cloud;
+    const from = performance.now();
+    const { result } = await onMemoryBoard(setup);
+    expect(result.outcome, result.error?.operatorMessage).toBe('passed');
+    expect(timing.rounds(from)).toEqual([
+      ['findDevice'],
+      ['createDevice'],
+      ['deriveDeviceKey', 'deviceSharedSecret', 'mqttToken'],
+    ]);
   });
 
   it('provisions several boards on real PTYs in parallel, each verified and recorded step by step', async () => {
