@@ -51,6 +51,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { STEP_NAMES, type StepName } from '../../electron/station-api';
 import {
   auditTimestamp,
   type AuditEventKind,
@@ -276,21 +277,9 @@ const RECIPES: readonly Recipe[] = [
  */
 const RECIPE_TURNS = [0, 1, 0, 2, 0, 1];
 
-/** The steps of unit-workflow.ts UNIT_STEPS, in order (a failure's step decides what the unit got before it). */
-const STEPS = [
-  'connect',
-  'identify',
-  'recipe-checks',
-  'device-record',
-  'cloud-key',
-  'key-agreement',
-  'mqtt-token',
-  'write-credentials',
-  'verify',
-  'finish',
-  'communication-check',
-] as const;
-type Step = (typeof STEPS)[number];
+/** The steps of a unit, in order (a failure's step decides what the unit got before it). */
+const STEPS = STEP_NAMES;
+type Step = StepName;
 const IDENTIFIED_AFTER = STEPS.indexOf('identify');
 const DEVICE_AFTER = STEPS.indexOf('device-record');
 

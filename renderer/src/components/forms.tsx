@@ -1,4 +1,4 @@
-/** Pieces the review and dashboard forms share: the station's refusal, the PIN a signature re-enters. */
+/** Pieces every dialog form shares: the station's refusal, the PIN a signature re-enters, Cancel and submit. */
 import type { ReactNode, Ref } from 'react';
 
 export function FormError({ error }: { error: string | null }) {
@@ -56,5 +56,32 @@ export function SignedSummary({ title, rows }: { title: string; rows: Array<[str
         ))}
       </dl>
     </section>
+  );
+}
+
+/** Cancel and the form's submit button; submit is disabled while the station works on it. */
+export function FormButtons({
+  cancel,
+  submit,
+  onCancel,
+  busy = false,
+  tone = 'primary',
+}: {
+  cancel: string;
+  submit: string;
+  onCancel: () => void;
+  busy?: boolean;
+  /** `danger` for what cannot be undone (voiding a unit). */
+  tone?: 'primary' | 'danger';
+}) {
+  return (
+    <div className="form-buttons">
+      <button type="button" className="button" onClick={onCancel}>
+        {cancel}
+      </button>
+      <button type="submit" className={`button ${tone}`} disabled={busy}>
+        {submit}
+      </button>
+    </div>
   );
 }

@@ -17,7 +17,7 @@ import {
   formatTime,
   shortHash,
 } from '../components/format';
-import { FormError, PinField, SignedSummary } from '../components/forms';
+import { FormButtons, FormError, PinField, SignedSummary } from '../components/forms';
 import { ReportFrame } from '../components/report-frame';
 import { useReview, useStation } from '../store/hooks';
 import { loadFacets } from '../store/review-store';
@@ -561,14 +561,12 @@ function ReleaseDialog({
           />
         </label>
         <FormError error={error} />
-        <div className="form-buttons">
-          <button type="button" className="button" onClick={onCancel}>
-            {STRINGS.releaseDialog.cancel}
-          </button>
-          <button type="submit" className="button primary" disabled={busy}>
-            {STRINGS.releaseDialog.release}
-          </button>
-        </div>
+        <FormButtons
+          cancel={STRINGS.releaseDialog.cancel}
+          submit={STRINGS.releaseDialog.release}
+          onCancel={onCancel}
+          busy={busy}
+        />
       </form>
     </Dialog>
   );

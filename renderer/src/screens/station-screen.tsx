@@ -3,7 +3,7 @@
  * 1920x1080: the grid picks its columns from the slot count, tiles shrink their detail, never the PASS/FAIL word),
  * the last scan and the connection at the bottom, and the dialogs for what needs more than one press.
  */
-import { PinField } from '../components/forms';
+import { FormButtons, PinField } from '../components/forms';
 import { useCallback, useState, type FormEvent } from 'react';
 import { hasRole, type Slot } from '../../../electron/station-api';
 import { STRINGS } from '../strings';
@@ -19,19 +19,6 @@ function FormError({ error }: { error: string | null }) {
       {error}
     </p>
   ) : null;
-}
-
-function FormButtons({ cancel, submit, onCancel }: { cancel: string; submit: string; onCancel: () => void }) {
-  return (
-    <div className="form-buttons">
-      <button type="button" className="button" onClick={onCancel}>
-        {cancel}
-      </button>
-      <button type="submit" className="button primary">
-        {submit}
-      </button>
-    </div>
-  );
 }
 
 function BatchBanner({

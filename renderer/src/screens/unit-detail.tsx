@@ -9,7 +9,7 @@ import type { AttemptView, StepView, UnitDetail } from '../../../electron/statio
 import { STRINGS } from '../strings';
 import { Dialog } from '../components/dialog';
 import { formatClock, formatDuration, formatTime, shortHash } from '../components/format';
-import { FormError, PinField, SignedSummary } from '../components/forms';
+import { FormButtons, FormError, PinField, SignedSummary } from '../components/forms';
 import { StatusIcon } from '../components/icons';
 import { UnitStateBadge } from '../components/unit-state';
 import { useStation } from '../store/hooks';
@@ -568,14 +568,12 @@ function SignDialog({
           />
         </label>
         <FormError error={error} />
-        <div className="form-buttons">
-          <button type="button" className="button" onClick={onCancel}>
-            {STRINGS.signDialog.cancel}
-          </button>
-          <button type="submit" className="button primary" disabled={busy}>
-            {STRINGS.signDialog.sign}
-          </button>
-        </div>
+        <FormButtons
+          cancel={STRINGS.signDialog.cancel}
+          submit={STRINGS.signDialog.sign}
+          onCancel={onCancel}
+          busy={busy}
+        />
       </form>
     </Dialog>
   );
@@ -620,14 +618,12 @@ function NoteDialog({
           />
         </label>
         <FormError error={error} />
-        <div className="form-buttons">
-          <button type="button" className="button" onClick={onCancel}>
-            {STRINGS.noteDialog.cancel}
-          </button>
-          <button type="submit" className="button primary" disabled={busy}>
-            {STRINGS.noteDialog.add}
-          </button>
-        </div>
+        <FormButtons
+          cancel={STRINGS.noteDialog.cancel}
+          submit={STRINGS.noteDialog.add}
+          onCancel={onCancel}
+          busy={busy}
+        />
       </form>
     </Dialog>
   );
@@ -700,14 +696,13 @@ function VoidDialog({
         </label>
         <PinField label={STRINGS.voidDialog.pin(signer)} value={pin} onChange={setPin} inputRef={pinField} />
         <FormError error={error} />
-        <div className="form-buttons">
-          <button type="button" className="button" onClick={onCancel}>
-            {STRINGS.voidDialog.cancel}
-          </button>
-          <button type="submit" className="button danger" disabled={busy}>
-            {STRINGS.voidDialog.void}
-          </button>
-        </div>
+        <FormButtons
+          cancel={STRINGS.voidDialog.cancel}
+          submit={STRINGS.voidDialog.void}
+          onCancel={onCancel}
+          busy={busy}
+          tone="danger"
+        />
       </form>
     </Dialog>
   );

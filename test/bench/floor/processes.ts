@@ -3,62 +3,49 @@
  * (`station sandbox`, with its per-request latency), the virtual boards (`station sim boards`, with the wire model),
  * and the station (`station provision --ports`, talking to both as it would to the Infuse cloud and real boards).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runStationTimed, type StationRun } from '../run-station';
+import { StationProcess, stationEnv } from '../station-processes';
 
-const STATION = fileURLToPath(new URL('../../../electron/cli/station.mjs', import.meta.url));
 const SANDBOX_CONFIG = fileURLToPath(new URL('../../../station-config/sandbox.json', import.meta.url));
 
 export interface Spawned {
-  child: ChildProcess;
-  /** Lines the process printed on stdout, parsed as JSON, in order. */
-  lines: unknown[];
-  stderr: () => string;
-  stop: () => Promise<void>;
+  station: StationProcess;
+  /** The JSON lines it printed when ready (the sandbox's address, one line per board). */
+  ready: unknown[];
+  /** Asks for its counters: `station sim boards` and `station sandbox` print one `{"stats": ...}` line on SIGUSR2. */
+  stats<T>(): Promise<T>;
+  stop(): Promise<void>;
 }
 
-/** Starts `station <args>` and resolves once it has printed `readyLines` JSON lines on stdout. */
+/** Starts `station <args>` (the bench's shared child-process runner) and waits for its first `readyLines` JSON lines. */
 export async function spawnStation(args: string[], readyLines: number, timeoutMs = 60_000): Promise<Spawned> {
-  const child = spawn(process.execPath, [STATION, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: unknown[] = [];
-  let stderr = '';
-  let pending = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+  const station = new StationProcess(args[0] ?? 'station', args, stationEnv({}));
+  let ready: unknown[];
+  try {
+    ready = await station.waitForJsonLines<unknown>(readyLines, timeoutMs);
+  } catch (error) {
+    await station.stop();
+    throw error;
+  }
+  return {
+    station,
+    ready,
+    async stats<T>() {
+      const before = station.lines.length;
+      station.child.kill('SIGUSR2');
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const line = station.lines.slice(before).find((l) => l.startsWith('{"stats"'));
+        if (line) return (JSON.parse(line) as { stats: T }).stats;
+        if (Date.now() > deadline) throw new Error(`${station.name}: no stats line after SIGUSR2`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    stop: () => station.stop(),
   };
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`station ${args[0]} did not start in ${timeoutMs} ms:\n${stderr.slice(-800)}`));
-    }, timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      pending += d.toString();
-      let lf: number;
-      while ((lf = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, lf).trim();
-        pending = pending.slice(lf + 1);
-        if (line.startsWith('{')) lines.push(JSON.parse(line));
-      }
-      if (lines.length >= readyLines) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`station ${args[0]} exited (${code}) before it was ready:\n${stderr.slice(-800)}`));
-    });
-  });
-  return { child, lines, stderr: () => stderr, stop };
 }
 
 export interface SandboxInfo {

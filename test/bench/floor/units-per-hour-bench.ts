@@ -152,7 +152,7 @@ async function oneRun(
   backendConcurrency: number,
   sandboxProcess: Spawned,
 ): Promise<RunFigures> {
-  const sandbox = sandboxProcess.lines[0] as SandboxInfo;
+  const sandbox = sandboxProcess.ready[0] as SandboxInfo;
   const dir = mkdtempSync(join(tmpdir(), 'station-floor-'));
   const boards = await spawnStation(
     [
@@ -174,7 +174,7 @@ async function oneRun(
     slots,
   );
   try {
-    const ports = (boards.lines as BoardInfo[]).map((board) => board.path);
+    const ports = (boards.ready as BoardInfo[]).map((board) => board.path);
     const config = remoteStationConfig(dir, sandbox, ports, { concurrency: backendConcurrency });
     const { run, summary } = await provisionOnce({
       config,
@@ -187,8 +187,8 @@ async function oneRun(
       const why = summary.units.find((unit) => unit.outcome !== 'passed')?.message ?? run.stderr.slice(-600);
       throw new Error(`floor run with ${slots} slots: ${summary.passed} of ${slots} passed: ${why}`);
     }
-    const wire = await statsOf<WireStats>(boards);
-    const backendStats = await statsOf<SandboxStats>(sandboxProcess);
+    const wire = await boards.stats<WireStats>();
+    const backendStats = await sandboxProcess.stats<SandboxStats>();
     // What one request costs in the backend, latency included (the sandbox's own work is the backend's too).
     const requestMs =
       backendStats.requests > 0 ? backendStats.totalMs / backendStats.requests : options.latencyMs;
@@ -252,19 +252,6 @@ async function oneRun(
   } finally {
     await boards.stop();
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Asks a `station sim boards` / `station sandbox` process for its counters (SIGUSR2 prints one stats line). */
-async function statsOf<T>(process: Awaited<ReturnType<typeof spawnStation>>): Promise<T> {
-  const before = process.lines.length;
-  process.child.kill('SIGUSR2');
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const line = process.lines.slice(before).find((l) => typeof l === 'object' && l !== null && 'stats' in l);
-    if (line) return (line as { stats: T }).stats;
-    if (Date.now() > deadline) throw new Error('no stats line after SIGUSR2');
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
