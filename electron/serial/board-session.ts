@@ -349,27 +349,25 @@ export class BoardSession {
     }
   }
 
-  /** Resolves true when the link has seen a boot beyond `bootBefore`, false after `timeoutMs`. */
+  /** Resolves true when the link has seen a boot beyond `bootBefore`, false after `timeoutMs` or `cancel()`. */
   private waitForBootAfter(
     bootBefore: number,
     timeoutMs: number,
   ): { done: Promise<boolean>; cancel: () => void } {
-    let cancel = () => undefined as void;
-    const done = new Promise<boolean>((resolve) => {
-      const finish = (heard: boolean) => {
-        clearTimeout(timer);
-        this.link.off('event', onEvent);
-        resolve(heard);
-      };
-      const onEvent = () => {
-        if (this.link.bootCount > bootBefore) finish(true);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      cancel = () => finish(false);
-      this.link.on('event', onEvent);
+    let resolve: (heard: boolean) => void = () => undefined;
+    const promise = new Promise<boolean>((settle) => (resolve = settle));
+    const finish = (heard: boolean) => {
+      clearTimeout(timer);
+      this.link.off('event', onEvent);
+      resolve(heard);
+    };
+    const onEvent = () => {
       if (this.link.bootCount > bootBefore) finish(true);
-    });
-    return { done, cancel };
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    this.link.on('event', onEvent);
+    if (this.link.bootCount > bootBefore) finish(true);
+    return { done: promise, cancel: () => finish(false) };
   }
 
   factoryReset(mcuId: string): Promise<z.output<typeof factoryResetReply>> {
