@@ -6,6 +6,7 @@ export {
   type SideTableTransaction,
   type CheckpointAnchor,
   type BatchSummary,
+  type QueuedAppendOutcome,
   type DurabilityPragmas,
   type StoredEvent,
   type UnitHistory,

@@ -136,6 +136,15 @@ export function rowToEvent(row: EventRow): AuditEvent {
   };
 }
 
+interface QueuedAppend {
+  inputs: ParsedAuditEventInput[];
+  settle: (outcome: QueuedAppendOutcome) => void;
+}
+
+/** What became of events queued with `appendSoon`: stored (as the trail holds them), or kept out by `error`. */
+export type QueuedAppendOutcome =
+  { events: AuditEvent[]; error?: undefined } | { events?: undefined; error: unknown };
+
 export class AuditStore {
   private failure: unknown = null;
   private closed = false;
@@ -147,6 +156,10 @@ export class AuditStore {
   private readonly checkpointEvery: number;
   private lastCheckpointSeq: number;
   private pendingAnchors: CheckpointAnchor[] = [];
+  /** Events waiting for the end of this turn of the event loop (group commit, see `appendSoon`). */
+  private queued: QueuedAppend[] = [];
+  private flushTimer: NodeJS.Immediate | null = null;
+  private written = { events: 0, commits: 0 };
 
   private constructor(
     private readonly db: Database.Database,
@@ -218,6 +231,14 @@ export class AuditStore {
     }
   }
 
+  /**
+   * Events and transactions committed through this connection since it opened: with synchronous=FULL each commit
+   * is one fsync, what durability costs (`station provision --json` reports them; the floor bench reads them).
+   */
+  get writes(): { events: number; commits: number } {
+    return { ...this.written };
+  }
+
   /** True once a write has failed: every later append throws AuditWriteError until the store is reopened. */
   get failed(): boolean {
     return this.failure !== null;
@@ -240,6 +261,50 @@ export class AuditStore {
   appendAll(inputs: AuditEventInput[]): AuditEvent[] {
     const parsed = inputs.map(parseInput);
     return this.write(() => parsed.map((input) => this.appendInTransaction(input)));
+  }
+
+  /**
+   * Group commit: records the events at the end of this turn of the event loop, in one transaction with every
+   * other event queued in the turn, so slots working side by side share one fsync instead of paying one each. A
+   * durable `append` (or any read) meanwhile commits the queue first, in order, in its own transaction.
+   *
+   * For events whose loss in a crash leaves nothing the trail cannot account for, such as a unit workflow's step
+   * boundaries: a crash before the commit looks like a crash just before the event. Anything that must be on
+   * disk before a side effect (an intent, a unit's end) uses `append`. The events are validated now (a bad one
+   * throws AuditEventRejectedError here); `settle` runs once, after the commit, with the stored events, or with
+   * the error that kept them out (AuditWriteError: the store now refuses appends).
+   */
+  appendSoon(inputs: AuditEventInput[], settle: (outcome: QueuedAppendOutcome) => void): void {
+    const parsed = inputs.map(parseInput);
+    if (this.closed) throw new Error('the audit store is closed');
+    if (this.failure !== null) throw new AuditWriteError(this.failure);
+    this.queued.push({ inputs: parsed, settle });
+    this.flushTimer ??= setImmediate(() => this.flushQueued());
+  }
+
+  /** Commits what `appendSoon` queued, now. Failures reach the queued callers, not this one. */
+  flushQueued(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = null;
+    if (this.queued.length === 0) return;
+    if (this.closed || this.failure !== null) {
+      const error = this.closed ? new Error('the audit store is closed') : new AuditWriteError(this.failure);
+      for (const queued of this.takeQueued()) queued.settle({ error });
+      return;
+    }
+    try {
+      this.write(() => undefined);
+    } catch {
+      // Delivered to each queued caller by `write`.
+    }
+  }
+
+  private takeQueued(): QueuedAppend[] {
+    const queued = this.queued;
+    this.queued = [];
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = null;
+    return queued;
   }
 
   private announceCheckpoints(): void {
@@ -267,6 +332,7 @@ export class AuditStore {
   /** Reads a station-owned side table (accounts). */
   readSideTable<T>(read: (db: Database.Database) => T): T {
     if (this.closed) throw new Error('the audit store is closed');
+    this.flushQueued();
     return read(this.db);
   }
 
@@ -317,7 +383,41 @@ export class AuditStore {
   private write<T>(work: () => T, checkpointWhenDue = true): T {
     if (this.closed) throw new Error('the audit store is closed');
     if (this.failure !== null) throw new AuditWriteError(this.failure);
+    const queued = this.takeQueued();
+    if (queued.length === 0) return this.commit(work, checkpointWhenDue);
+    // The queue goes first, in the same transaction: one commit, and the chain keeps the order things happened.
+    let stored: AuditEvent[][] = [];
+    try {
+      const result = this.commit(() => {
+        stored = queued.map((q) => q.inputs.map((input) => this.appendInTransaction(input)));
+        return work();
+      }, checkpointWhenDue);
+      queued.forEach((q, i) => q.settle({ events: stored[i]! }));
+      return result;
+    } catch (error) {
+      if (!(error instanceof AuditEventRejectedError)) {
+        for (const q of queued) q.settle({ error });
+        throw error;
+      }
+    }
+    // One event was refused: commit each queued group on its own, so the refusal is only its owner's.
+    for (const [i, q] of queued.entries()) {
+      try {
+        q.settle({ events: this.commit(() => q.inputs.map((input) => this.appendInTransaction(input))) });
+      } catch (error) {
+        q.settle({ error });
+        if (!(error instanceof AuditEventRejectedError)) {
+          for (const rest of queued.slice(i + 1)) rest.settle({ error });
+          throw error;
+        }
+      }
+    }
+    return this.commit(work, checkpointWhenDue);
+  }
+
+  private commit<T>(work: () => T, checkpointWhenDue = true): T {
     const checkpointed = this.lastCheckpointSeq;
+    const headBefore = this.lastRow.get()?.seq ?? 0;
     try {
       const result = this.db
         .transaction(() => {
@@ -329,6 +429,11 @@ export class AuditStore {
           return value;
         })
         .immediate();
+      const headAfter = this.lastRow.get()?.seq ?? 0;
+      if (headAfter > headBefore) {
+        this.written.events += headAfter - headBefore;
+        this.written.commits += 1;
+      }
       this.announceCheckpoints();
       return result;
     } catch (error) {
@@ -393,6 +498,7 @@ export class AuditStore {
 
   /** The last event recorded, or null for an empty trail. */
   lastEvent(): AuditEvent | null {
+    this.flushQueued(); // a read sees every event appended before it
     const row = this.db
       .prepare<[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT 1`)
       .get();
@@ -401,6 +507,7 @@ export class AuditStore {
 
   /** Events with seq > afterSeq, oldest first: what an outbox ships next. */
   eventsAfter(afterSeq: number, limit = 1000): AuditEvent[] {
+    this.flushQueued(); // a read sees every event appended before it
     return this.db
       .prepare<[number, number], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
@@ -410,14 +517,17 @@ export class AuditStore {
   }
 
   unit(unitId: string): UnitRecord | null {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.unit(unitId);
   }
 
   batch(batchId: string): BatchRecord | null {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.batch(batchId);
   }
 
   unitHistory(unitId: string): UnitHistory {
+    this.flushQueued(); // a read sees every event appended before it
     const rows = this.db
       .prepare<[string], EventRow & { superseded_by: string | null }>(
         `SELECT ${EVENT_COLUMNS.split(', ')
@@ -442,6 +552,7 @@ export class AuditStore {
   }
 
   batchSummary(batchId: string): BatchSummary | null {
+    this.flushQueued(); // a read sees every event appended before it
     const batch = this.projections.batch(batchId);
     if (!batch) return null;
     const c = this.projections.stateCounts(batchId);
@@ -462,20 +573,24 @@ export class AuditStore {
 
   /** Units started but not passed, failed or voided: what the journal must resume or reconcile after a restart. */
   unfinishedUnits(): UnitRecord[] {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.unfinishedUnits();
   }
 
   openBatches(): BatchRecord[] {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.openBatches();
   }
 
   /** The batch most recently opened under this name, or null. */
   batchByName(name: string): BatchRecord | null {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.batchByName(name);
   }
 
   /** The `batch.opened` event of a batch (its details hold work order and target), or null. */
   batchOpenedEvent(batchId: string): AuditEvent | null {
+    this.flushQueued(); // a read sees every event appended before it
     const row = this.db
       .prepare<[string], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE batch_id = ? AND kind = 'batch.opened' ORDER BY seq LIMIT 1`,
@@ -486,31 +601,37 @@ export class AuditStore {
 
   /** Units of the batch that passed at or after `since` (an audit timestamp): units per hour over a window. */
   passedSince(batchId: string, since: string): number {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.passedSince(batchId, since);
   }
 
   /** The unit last started on this slot number in this batch, or null. */
   lastUnitOnSlot(batchId: string, slot: number): UnitRecord | null {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.lastUnitOnSlot(batchId, slot);
   }
 
   /** The last unit that passed with this scanned serial number, or null. */
   passedUnitBySerial(serialNumber: string): UnitRecord | null {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.passedUnitBySerial(serialNumber);
   }
 
   /** The unit that last passed for this board identity, or null. */
   passedUnitByMcuId(soc: string, mcuId: string): UnitRecord | null {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.passedUnitByMcuId(soc, mcuId);
   }
 
   /** The unit last started for this board identity, or null. */
   findUnitByMcuId(soc: string, mcuId: string): UnitRecord | null {
+    this.flushQueued(); // a read sees every event appended before it
     return this.projections.findUnitByMcuId(soc, mcuId);
   }
 
   close(): void {
     if (this.closed) return;
+    this.flushQueued();
     this.closed = true;
     this.db.close();
   }

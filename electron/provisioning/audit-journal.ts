@@ -1,8 +1,13 @@
 /**
  * Journal entries as audit events: one entry, one event (a step's board log goes just before its step.finished),
- * appended and hash-chained before the workflow moves on. An append that fails throws, which stops the unit.
+ * hash-chained in the order the workflow recorded them. A unit's start is on disk at once; the rest commit at the
+ * end of the turn of the event loop,
+ * together with whatever else the station's slots recorded in it (group commit: one fsync for a gang, not one an
+ * event); the workflow waits for an intent and the unit's end to be on disk before it goes on. A crash before that
+ * commit looks like a crash just before the entry: every side effect has its intent on disk before it happens,
+ * and the trail reconciles the rest. An append that fails throws, which stops the unit.
  */
-import type { AuditEvent, AuditEventInput, AuditStore } from '../audit';
+import type { AuditEvent, AuditEventInput, AuditStore, QueuedAppendOutcome } from '../audit';
 import type { JournalEntry, StepDetails } from './journal';
 import type { ProvisioningRecords } from './ports';
 
@@ -12,12 +17,35 @@ export interface AuditJournalContext {
   slot: { name: string; number: number };
 }
 
-/** Appends what `entry` says to the trail; returns the event that stands for the entry (the last appended). */
+/**
+ * Appends what `entry` says to the trail: `now` (a unit's start: the command that starts a unit reports it at
+ * once) or at the end of this turn, in the turn's group commit (see the top of this file). `recorded` gets the
+ * event that stands for the entry (the last appended) once it is on disk. Throws when the entry cannot be
+ * recorded now; a deferred entry that fails reaches `recorded` as the error.
+ */
 export function recordInAudit(
   store: AuditStore,
   entry: JournalEntry,
   context: AuditJournalContext,
-): AuditEvent {
+  when: 'now' | 'end-of-turn',
+  recorded: (outcome: { event: AuditEvent } | { error: unknown }) => void,
+): void {
+  const inputs = auditEventsFor(store, entry, context);
+  if (when === 'now') {
+    recorded({ event: store.appendAll(inputs).at(-1)! });
+    return;
+  }
+  store.appendSoon(inputs, (outcome: QueuedAppendOutcome) =>
+    recorded(outcome.events ? { event: outcome.events.at(-1)! } : { error: outcome.error }),
+  );
+}
+
+/** The audit events that stand for `entry`, in order. */
+function auditEventsFor(
+  store: AuditStore,
+  entry: JournalEntry,
+  context: AuditJournalContext,
+): AuditEventInput[] {
   const envelope = {
     operator: context.operator,
     batchId: context.batchId,
@@ -26,48 +54,60 @@ export function recordInAudit(
   };
   switch (entry.kind) {
     case 'unit.started':
-      return store.append({
-        ...envelope,
-        kind: 'unit.started',
-        at: entry.at,
-        details: { port: entry.port, slotName: context.slot.name, scan: entry.scan, attempt: entry.attempt },
-      });
+      return [
+        {
+          ...envelope,
+          kind: 'unit.started',
+          at: entry.at,
+          details: {
+            port: entry.port,
+            slotName: context.slot.name,
+            scan: entry.scan,
+            attempt: entry.attempt,
+          },
+        },
+      ];
     case 'unit.identified': {
       // A board seen before (a re-plug, a re-run after a crash) links to its previous unit, so QA reads one story.
       const { identity } = entry;
       const previous = store.findUnitByMcuId(identity.soc, identity.mcuId);
-      return store.append({
-        ...envelope,
-        kind: 'unit.identified',
-        details: {
-          soc: identity.soc,
-          mcuId: identity.mcuId,
-          cloudMcuId: identity.cloudMcuId,
-          firmwareVersion: identity.firmwareVersion,
-          ...(identity.boardDeviceId !== null && { deviceId: identity.boardDeviceId }),
-          ...(previous &&
-            previous.id !== entry.unitId && { previousUnitId: previous.id, previousState: previous.state }),
+      return [
+        {
+          ...envelope,
+          kind: 'unit.identified',
+          details: {
+            soc: identity.soc,
+            mcuId: identity.mcuId,
+            cloudMcuId: identity.cloudMcuId,
+            firmwareVersion: identity.firmwareVersion,
+            ...(identity.boardDeviceId !== null && { deviceId: identity.boardDeviceId }),
+            ...(previous &&
+              previous.id !== entry.unitId && { previousUnitId: previous.id, previousState: previous.state }),
+          },
         },
-      });
+      ];
     }
     case 'step.started':
-      return store.append({
-        ...envelope,
-        kind: 'step.started',
-        step: entry.step,
-        at: entry.at,
-        details: { index: entry.index, of: entry.count },
-      });
+      return [
+        {
+          ...envelope,
+          kind: 'step.started',
+          step: entry.step,
+          at: entry.at,
+          details: { index: entry.index, of: entry.count },
+        },
+      ];
     case 'step.intent':
-      return store.append({
-        ...envelope,
-        kind: 'step.intent',
-        step: entry.step,
-        details: { action: entry.action, ...entry.details },
-      });
+      return [
+        {
+          ...envelope,
+          kind: 'step.intent',
+          step: entry.step,
+          details: { action: entry.action, ...entry.details },
+        },
+      ];
     case 'step.finished': {
-      // The board log and the step's end are one fact: one transaction, one commit (durability costs an fsync
-      // per commit, and a unit makes dozens).
+      // The board log and the step's end are one fact: they commit together.
       const log: AuditEventInput[] =
         entry.boardLog.length > 0
           ? [
@@ -75,16 +115,18 @@ export function recordInAudit(
                 ...envelope,
                 kind: 'step.log',
                 step: entry.step,
+                at: entry.at,
                 details: { source: 'board', lines: entry.boardLog },
               },
             ]
           : [];
-      const appended = store.appendAll([
+      return [
         ...log,
         {
           ...envelope,
           kind: 'step.finished',
           step: entry.step,
+          at: entry.at,
           outcome: entry.outcome,
           details: {
             durationMs: entry.durationMs,
@@ -97,26 +139,27 @@ export function recordInAudit(
             }),
           },
         },
-      ]);
-      return appended.at(-1)!;
+      ];
     }
     case 'unit.finished':
-      return store.append({
-        ...envelope,
-        kind: 'unit.finished',
-        at: entry.at,
-        outcome: entry.outcome,
-        details: {
-          durationMs: entry.durationMs,
-          ...(entry.deviceId !== null && { deviceId: entry.deviceId }),
-          ...(entry.failedStep !== null && { failedStep: entry.failedStep }),
-          ...(entry.error && {
-            errorCode: entry.error.code,
-            message: entry.error.operatorMessage,
-            retrySafe: entry.error.retrySafe,
-          }),
+      return [
+        {
+          ...envelope,
+          kind: 'unit.finished',
+          at: entry.at,
+          outcome: entry.outcome,
+          details: {
+            durationMs: entry.durationMs,
+            ...(entry.deviceId !== null && { deviceId: entry.deviceId }),
+            ...(entry.failedStep !== null && { failedStep: entry.failedStep }),
+            ...(entry.error && {
+              errorCode: entry.error.code,
+              message: entry.error.operatorMessage,
+              retrySafe: entry.error.retrySafe,
+            }),
+          },
         },
-      });
+      ];
   }
 }
 

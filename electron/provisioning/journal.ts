@@ -1,8 +1,9 @@
 /**
  * What the workflow records, and when: one entry per boundary, as data. The station fans each entry out to the
  * audit trail (audit-journal.ts turns it into hash-chained events) and to its event stream; nothing else reports
- * progress. `record` is synchronous and throws when the entry cannot be recorded (the audit trail cannot be
- * written), and the unit stops right there: nothing proceeds unrecorded.
+ * progress. An entry that cannot be recorded (the audit trail cannot be written) stops the unit: `record` throws
+ * (for it, or for an earlier boundary whose commit failed), `recordDurably` rejects, and nothing with a side
+ * effect proceeds unrecorded.
  */
 import { STEP_NAMES, type StepName, type StepOutcome, type UnitOutcome } from '../station-api';
 import type { BackendCall } from './backend-calls';
@@ -38,16 +39,18 @@ export type JournalEntry =
       scan: Record<string, string>;
       stepCount: number;
     }
-  | { kind: 'unit.identified'; unitId: string; identity: UnitIdentity }
+  | { kind: 'unit.identified'; unitId: string; at: Date; identity: UnitIdentity }
   | { kind: 'step.started'; unitId: string; step: StepName; at: Date; index: number; count: number }
   /** Written before a side effect (create a device, write/commit/lock a board), naming what is about to happen. */
-  | { kind: 'step.intent'; unitId: string; step: StepName; action: string; details: StepDetails }
+  | { kind: 'step.intent'; unitId: string; step: StepName; at: Date; action: string; details: StepDetails }
   | {
       kind: 'step.finished';
       unitId: string;
       step: StepName;
       outcome: StepOutcome;
       startedAt: Date;
+      /** When the step ended: the event's time, whenever its commit happens (group commit). */
+      at: Date;
       durationMs: number;
       details: StepDetails;
       error?: ErrorSummary;
@@ -71,5 +74,15 @@ export type JournalEntry =
 export type JournalKind = JournalEntry['kind'];
 
 export interface UnitJournal {
+  /**
+   * Records a boundary (a unit's start, a step's start and end, the board identified). A unit's start is on disk
+   * when this returns; the others commit by the end of this turn of the event loop, with whatever else the station
+   * recorded in it. Throws when the entry, or one recorded before it, could not be recorded.
+   */
   record(entry: JournalEntry): void;
+  /**
+   * Records an entry the workflow must not go past until it is on disk (an intent before its side effect, the
+   * unit's end): resolves once it is, rejects when it cannot be recorded.
+   */
+  recordDurably(entry: JournalEntry): Promise<void>;
 }

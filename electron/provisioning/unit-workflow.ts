@@ -18,7 +18,7 @@ import { connect, identify, recipeChecks } from './steps/board-identity';
 import { collectBackendCalls, type BackendCall } from './backend-calls';
 import { cloudKey, deviceRecord } from './steps/cloud-device';
 import { communicationCheck, finish } from './steps/finish';
-import { keyAgreement, mqttToken, type DerivedKey } from './steps/keys';
+import { challengeBoard, keyAgreement, mqttToken, type DerivedKey } from './steps/keys';
 import { skipped, type Intent, type StepOutput } from './steps/step';
 import { verify, writeCredentials } from './steps/write-and-verify';
 import type { MqttToken, SecretBytes } from '../backend';
@@ -163,7 +163,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
     const stepStart = now();
     boardLog.length = 0;
     const intent: Intent = (action, details) =>
-      journal.record({ kind: 'step.intent', unitId, step: name, action, details });
+      journal.recordDurably({ kind: 'step.intent', unitId, step: name, at: now(), action, details });
     let output: StepOutput<T>;
     const backend: BackendCall[] = [];
     // Restarts the board made by itself during the step (the session said HELLO again and carried on).
@@ -188,13 +188,15 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
       const cancelled = error.code === 'CANCELLED';
       // If even this cannot be recorded, the journal throws and the unit stops right here.
       if (!isAuditFailure(error)) {
+        const endedAt = now();
         journal.record({
           kind: 'step.finished',
           unitId,
           step: name,
           outcome: 'failed',
           startedAt: stepStart,
-          durationMs: now().getTime() - stepStart.getTime(),
+          at: endedAt,
+          durationMs: endedAt.getTime() - stepStart.getTime(),
           details: restarts() > 0 ? { boardRestarts: restarts() } : {},
           error: summary(error),
           boardLog: [...boardLog],
@@ -203,13 +205,15 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
       }
       throw new UnitStopped(error, cancelled ? null : name, cancelled ? 'cancelled' : 'failed');
     }
+    const endedAt = now();
     journal.record({
       kind: 'step.finished',
       unitId,
       step: name,
       outcome: output.skipped ? 'skipped' : 'passed',
       startedAt: stepStart,
-      durationMs: now().getTime() - stepStart.getTime(),
+      at: endedAt,
+      durationMs: endedAt.getTime() - stepStart.getTime(),
       details: {
         ...(output.details as StepDetails),
         ...(restarts() > 0 && { boardRestarts: restarts() }),
@@ -243,7 +247,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
     const hello = await step('connect', () => connect(board, recipe.finish));
     const identified = await step('identify', () => identify({ board, hello, recipe }));
     identity = identified.identity;
-    journal.record({ kind: 'unit.identified', unitId, identity: identified.summary });
+    journal.record({ kind: 'unit.identified', unitId, at: now(), identity: identified.summary });
     const boardIdentity = identified.identity;
     // A locked board is the device it holds, whatever happens next (the summary and the record name it).
     if (boardIdentity.state === 'locked') deviceId = boardIdentity.deviceId;
@@ -266,6 +270,8 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
         await step(later.name, async () => skipped(null));
       }
     } else {
+      // The board answers its challenge while the backend creates the record (steps/keys.ts).
+      const challenged = challengeBoard(board);
       const device = await step('device-record', (intent) =>
         deviceRecord({
           batch,
@@ -278,7 +284,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
       deviceId = device.deviceId;
       const cloudPublicKey = await step('cloud-key', () => cloudKey({ batch, identity: boardIdentity }));
       const agreed = await step('key-agreement', () =>
-        keyAgreement({ batch, board, identity: boardIdentity, device, now }),
+        keyAgreement({ batch, challenged, identity: boardIdentity, device, now }),
       );
       derivedKey = agreed.derivedKey;
       sharedSecret = agreed.sharedSecret;
@@ -328,7 +334,7 @@ export async function runUnit(input: RunUnitInput): Promise<UnitResult> {
   if (!(error && isAuditFailure(error))) {
     const endedAt = now();
     try {
-      journal.record({
+      await journal.recordDurably({
         kind: 'unit.finished',
         unitId,
         outcome,

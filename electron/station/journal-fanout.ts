@@ -1,9 +1,10 @@
 /**
  * One journal, two readers: each entry the unit workflow records goes to the audit trail first (hash-chained, on
- * disk) and then, as the stored event, onto the station's event stream. A failure to record throws before
- * anything is published, so no client ever sees a step the trail does not hold.
+ * disk) and then, once committed, as the stored event onto the station's event stream, so no client ever sees a
+ * step the trail does not hold. Step boundaries commit at the end of the event loop's turn (audit-journal.ts);
+ * one that could not be recorded makes the unit's next entry throw, and the unit stops there.
  */
-import type { AuditStore } from '../audit';
+import type { AuditEvent, AuditStore } from '../audit';
 import {
   recordInAudit,
   type AuditJournalContext,
@@ -19,11 +20,36 @@ const operatorError = (error: ErrorSummary | undefined): OperatorError | null =>
 
 export function fanOutJournal(store: AuditStore, bus: EventBus, context: AuditJournalContext): UnitJournal {
   const slot = context.slot.name;
+  // A boundary whose commit failed: the unit's next entry throws it, so the unit stops there.
+  let lostEntry: unknown = null;
+  const publish = (entry: JournalEntry, event: AuditEvent) =>
+    bus.publish(
+      stationEventFor(entry, { at: event.at, slot, unitId: entry.unitId, auditSeq: event.seq }, context),
+    );
   return {
     record(entry: JournalEntry) {
-      const stored = recordInAudit(store, entry, context);
-      const common = { at: stored.at, slot, unitId: entry.unitId, auditSeq: stored.seq };
-      bus.publish(stationEventFor(entry, common, context));
+      if (lostEntry !== null) throw lostEntry;
+      // A unit's start is on disk (and on the stream) when the command that started the unit returns.
+      recordInAudit(
+        store,
+        entry,
+        context,
+        entry.kind === 'unit.started' ? 'now' : 'end-of-turn',
+        (outcome) => {
+          if ('error' in outcome) lostEntry = outcome.error;
+          else publish(entry, outcome.event);
+        },
+      );
+    },
+    recordDurably(entry: JournalEntry) {
+      if (lostEntry !== null) return Promise.reject(lostEntry);
+      return new Promise<void>((resolve, reject) => {
+        recordInAudit(store, entry, context, 'end-of-turn', (outcome) => {
+          if ('error' in outcome) return reject(outcome.error as Error);
+          publish(entry, outcome.event);
+          resolve();
+        });
+      });
     },
   };
 }

@@ -141,6 +141,11 @@ export class Station implements StationHandle {
     };
   }
 
+  /** Audit events and commits (one fsync each) this station wrote since it started. */
+  get auditWrites(): { events: number; commits: number } {
+    return this.parts.store.writes;
+  }
+
   /** The last checkpoint the station signed (seq, head hash, signature). */
   get lastCheckpoint(): CheckpointAnchor | null {
     return this.parts.anchors.last;

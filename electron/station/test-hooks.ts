@@ -78,26 +78,38 @@ export function loopStatsFileFromEnv(env: NodeJS.ProcessEnv = process.env): stri
 }
 
 /**
- * Wraps every slot's journal: after the entry that matches the crash point has been recorded (so it is on disk),
- * the process kills itself with SIGKILL: no finally blocks, no closing, exactly like a power cut of the station.
+ * Wraps every slot's journal: once the entry that matches the crash point is on disk, the process kills itself
+ * with SIGKILL: no finally blocks, no closing, exactly like a power cut of the station. A boundary commits at the
+ * end of the turn (group commit), so the kill comes then: the workflow may have started its next move, as it
+ * may have when the power goes.
  */
 export function crashingJournals(point: CrashPoint): (inner: UnitJournal) => UnitJournal {
   let seen = 0;
-  const after = (entry: JournalEntry) => {
+  const isCrashPoint = (entry: JournalEntry) => {
     const step = 'step' in entry ? entry.step : undefined;
-    if (entry.kind !== point.kind || (point.step !== undefined && step !== point.step)) return;
+    if (entry.kind !== point.kind || (point.step !== undefined && step !== point.step)) return false;
     seen += 1;
-    if (seen !== point.n) return;
-    // stderr is a pipe or a tty: synchronous on Linux, so this line is out before the kill.
+    return seen === point.n;
+  };
+  const kill = (entry: JournalEntry) => {
+    const step = 'step' in entry ? entry.step : undefined;
+    // stderr is a pipe or a tty: synchronous on Linux, so this line is out before the kill. The count is the
+    // crash point's (other slots may match again before the commit).
     process.stderr.write(
-      `test hook: SIGKILL after ${entry.kind}${step ? `:${step}` : ''}#${seen} (STATION_TEST_CRASH_AFTER)\n`,
+      `test hook: SIGKILL after ${entry.kind}${step ? `:${step}` : ''}#${point.n} (STATION_TEST_CRASH_AFTER)\n`,
     );
     process.kill(process.pid, 'SIGKILL');
   };
   return (inner) => ({
     record(entry) {
-      inner.record(entry);
-      after(entry);
+      if (!isCrashPoint(entry)) return inner.record(entry);
+      // On disk once its commit has settled: the durable path says when.
+      void inner.recordDurably(entry).then(() => kill(entry));
+    },
+    async recordDurably(entry) {
+      const crash = isCrashPoint(entry);
+      await inner.recordDurably(entry);
+      if (crash) kill(entry);
     },
   });
 }

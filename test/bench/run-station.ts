@@ -1,4 +1,4 @@
-/** Runs the real `station` CLI once for a benchmark: its output, wall time and (with GNU time) peak memory. */
+/** Runs the real `station` CLI once for a benchmark: its output, wall time and (with GNU time) peak memory and CPU. */
 import { spawn, type SpawnOptionsWithStdioTuple } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,8 @@ export interface StationRun {
   stderr: string;
   wallMs: number;
   maxRssKb: number | null;
+  /** User + system CPU of the CLI process, start-up included (GNU time). */
+  cpuMs: number | null;
 }
 
 export async function runStationTimed(args: string[], env: NodeJS.ProcessEnv = {}): Promise<StationRun> {
@@ -24,7 +26,7 @@ export async function runStationTimed(args: string[], env: NodeJS.ProcessEnv = {
     env: { ...process.env, ...env },
   };
   const child = timed
-    ? spawn('/usr/bin/time', ['-f', '%M', ...command], options)
+    ? spawn('/usr/bin/time', ['-f', '%M %U %S', ...command], options)
     : spawn(command[0]!, command.slice(1), options);
   let stdout = '';
   let stderr = '';
@@ -32,14 +34,15 @@ export async function runStationTimed(args: string[], env: NodeJS.ProcessEnv = {
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  if (!timed) return { code, stdout, stderr, wallMs, maxRssKb: null };
+  if (!timed) return { code, stdout, stderr, wallMs, maxRssKb: null, cpuMs: null };
   const lines = stderr.trimEnd().split('\n');
-  const rss = Number(lines.at(-1));
+  const match = /^(\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/.exec(lines.at(-1) ?? '');
   return {
     code,
     stdout,
-    stderr: Number.isFinite(rss) ? lines.slice(0, -1).join('\n') : stderr,
+    stderr: match ? lines.slice(0, -1).join('\n') : stderr,
     wallMs,
-    maxRssKb: Number.isFinite(rss) ? rss : null,
+    maxRssKb: match ? Number(match[1]) : null,
+    cpuMs: match ? Math.round((Number(match[2]) + Number(match[3])) * 1000) : null,
   };
 }

@@ -16,6 +16,7 @@ import { provisionBench } from './provision-bench';
 import { reportBench } from './report-bench';
 import { responsivenessBench } from './responsiveness-bench';
 import { reviewBench } from './review-bench';
+import { summaryTable } from './summary-table';
 
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -101,3 +102,5 @@ if (runs('responsiveness')) {
   );
 }
 process.stdout.write(JSON.stringify({ node: process.version, benchmarks }, null, 2) + '\n');
+// The short table for a person, on stderr so stdout stays one JSON document.
+process.stderr.write(`\n${summaryTable(benchmarks)}\n`);

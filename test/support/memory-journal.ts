@@ -6,6 +6,10 @@ export class MemoryJournal implements UnitJournal {
   record(entry: JournalEntry): void {
     this.entries.push(entry);
   }
+  recordDurably(entry: JournalEntry): Promise<void> {
+    this.entries.push(entry);
+    return Promise.resolve();
+  }
   steps(): Array<[StepName, string]> {
     return this.entries.flatMap((e) =>
       e.kind === 'step.finished' ? [[e.step, e.outcome] as [StepName, string]] : [],

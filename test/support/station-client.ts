@@ -163,15 +163,23 @@ export class InProcessClient extends ClientState implements ScenarioClient {
     this.poweredOff = false;
     const loaded = loadStationConfig(this.configFile);
     if (!loaded.ok) throw new Error(`scenario config does not load: ${JSON.stringify(loaded)}`);
+    // What a power cut looks like to the trail: this entry never reaches the disk, and nothing after it does.
+    const powerCut = (entry: JournalEntry) => {
+      if (this.crashAt?.(entry)) {
+        this.crashAt = undefined;
+        this.poweredOff = true;
+      }
+      return this.poweredOff ? new AuditWriteError(new Error('simulated power cut')) : null;
+    };
     const wrapJournal = (inner: UnitJournal): UnitJournal => ({
       record: (entry) => {
-        if (this.crashAt?.(entry)) {
-          this.crashAt = undefined;
-          this.poweredOff = true;
-        }
-        // What a power cut looks like to the trail: this entry never reaches the disk, and nothing after it does.
-        if (this.poweredOff) throw new AuditWriteError(new Error('simulated power cut'));
+        const cut = powerCut(entry);
+        if (cut) throw cut;
         inner.record(entry);
+      },
+      recordDurably: (entry) => {
+        const cut = powerCut(entry);
+        return cut ? Promise.reject(cut) : inner.recordDurably(entry);
       },
     });
     this.station = await openStation({

@@ -167,6 +167,8 @@ async function provisionCommand(options: ProvisionOptions): Promise<void> {
     notStartedSlots: [] as Array<{ slot: string; reason: string }>,
     /** The station's signature over the trail once the batch closed: an anchor for `audit verify --anchor`. */
     checkpoint: null as { seq: number; hash: string; signature: string; publicKeyFp: string } | null,
+    /** Audit events and commits (fsyncs) this run wrote, batch and reconciliation included. */
+    audit: { events: 0, commits: 0 },
   };
   let problem: string | undefined;
   try {
@@ -262,6 +264,7 @@ async function provisionCommand(options: ProvisionOptions): Promise<void> {
       );
     }
   } finally {
+    summary.audit = station.auditWrites;
     if (options.json) printJson({ ...summary, ...(problem !== undefined && { problem }) });
     unsubscribe();
     process.off('SIGINT', onSignal);

@@ -46,7 +46,7 @@ export async function deviceRecord(input: {
     }
   }
   const reuseId = identity.deviceId ?? undefined;
-  input.intent('create-device', {
+  await input.intent('create-device', {
     soc: identity.soc,
     mcuId: cloudMcuId,
     requestedDeviceId: reuseId ?? null,

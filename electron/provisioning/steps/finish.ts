@@ -16,7 +16,7 @@ export async function finish(input: {
   const { lock, reboot } = input.batch.recipe.finish;
   if (!lock && !reboot) return skipped(null);
   if (lock) {
-    input.intent('lock', { deviceId: device.deviceId });
+    await input.intent('lock', { deviceId: device.deviceId });
     await board.lock(device.deviceId);
   }
   let rebooted: StepDetails = {};

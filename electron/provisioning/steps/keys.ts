@@ -23,20 +23,34 @@ export interface KeyAgreement {
 }
 
 /**
- * Step 6: the board answers a fresh challenge with its security state; with it the backend can derive keys for a
- * device it has never heard from. Everything the unit needs from the backend after the device record is asked at
- * once, side by side: the shared secret, the derived key (when the recipe writes one) and the MQTT token (when it
- * asks for one), so a unit waits on the device record, then on these as one round trip.
+ * Sends the board a fresh challenge and returns its answer to come. The workflow starts it while the backend
+ * creates the device record: the board's security state needs nothing of the record and the record nothing of
+ * the board's answer, so the serial round trip hides behind the backend's. A failure is the key-agreement step's
+ * (it awaits the answer); a unit that stops before then leaves the answer unread, without an unhandled rejection.
+ */
+export function challengeBoard(board: BoardPort): Promise<SecurityStateBytes> {
+  const answer = board.challenge(randomBytes(CHALLENGE_BYTES));
+  answer.catch(() => undefined);
+  return answer;
+}
+
+/**
+ * Step 6: the board's answer to a fresh challenge (sent beside the device record, see `challengeBoard`) carries
+ * its security state; with it the backend can derive keys for a device it has never heard from. Everything the
+ * unit needs from the backend after the device record is asked at once, side by side: the shared secret, the
+ * derived key (when the recipe writes one) and the MQTT token (when it asks for one), so a unit waits on the
+ * device record, then on these as one round trip.
  */
 export async function keyAgreement(input: {
   batch: BatchContext;
-  board: BoardPort;
+  /** The board's answer to the challenge, from `challengeBoard`. */
+  challenged: Promise<SecurityStateBytes>;
   identity: BoardIdentity;
   device: Device;
   now: () => Date;
 }): Promise<StepOutput<KeyAgreement>> {
   const { batch, identity, device } = input;
-  const state = await input.board.challenge(randomBytes(CHALLENGE_BYTES));
+  const state = await input.challenged;
   if (!state.devicePublicKey.equals(identity.devicePublicKey)) {
     throw fail(
       'VERIFY_FAILED',
@@ -61,6 +75,7 @@ export async function keyAgreement(input: {
     },
     {
       challengeResponseType: state.challengeResponseType,
+      challengedInStep: 'device-record',
       networkId: state.networkId,
       sharedSecretFp: shared.fingerprint,
       ...(derived && key && { derivedInterface: derived.interface, derivedKeyFp: key.fingerprint }),

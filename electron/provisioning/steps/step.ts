@@ -12,5 +12,8 @@ export interface StepOutput<T> {
 export const passed = <T>(value: T, details: StepDetails): StepOutput<T> => ({ value, details });
 export const skipped = <T>(value: T): StepOutput<T> => ({ value, details: {}, skipped: true });
 
-/** Records what is about to happen before a side effect; throws when it cannot be recorded. */
-export type Intent = (action: string, details: StepDetails) => void;
+/**
+ * Records what is about to happen before a side effect: resolves once it is on disk, rejects when it cannot be
+ * recorded. Await it before the side effect.
+ */
+export type Intent = (action: string, details: StepDetails) => Promise<void>;

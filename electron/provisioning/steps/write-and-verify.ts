@@ -80,7 +80,7 @@ export async function writeCredentials(input: {
     expected.derivedInterface = credentials.derivedKey.interface;
   }
 
-  input.intent('write-and-commit', expected);
+  await input.intent('write-and-commit', expected);
   let commit: CommitReply | undefined;
   let readback: ReadbackReply | undefined;
   let restarts = 0;

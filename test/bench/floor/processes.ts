@@ -101,6 +101,8 @@ export interface ProvisionSummary {
   passed: number;
   failed: number;
   units: Array<{ slot: string; mcuId: string | null; outcome: string; durationMs: number; message?: string }>;
+  /** What the run wrote to its audit trail: events, and the transactions (fsyncs) they took. */
+  audit: { events: number; commits: number };
 }
 
 /** One batch: every port one unit, all at once, as `station provision --ports` runs it. */

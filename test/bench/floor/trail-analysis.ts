@@ -1,6 +1,6 @@
 /**
  * What a run did, read back from its audit trail: per unit, the backend requests each step made (with when they
- * started within the step, so requests side by side count as one round trip) and the audit commits it cost.
+ * started within the step, so requests side by side count as one round trip) and the audit events it wrote.
  */
 import Database from 'better-sqlite3';
 
@@ -19,8 +19,6 @@ export interface UnitTrail {
   /** Round trips the unit waited on: within a step, calls that overlap in time are one round. */
   criticalPathCalls: number;
   auditEvents: number;
-  /** Transactions (one fsync each with synchronous=FULL): a step's board log commits with its step.finished. */
-  auditCommits: number;
   calls: string[];
 }
 
@@ -58,13 +56,11 @@ export function unitTrails(databaseFile: string): UnitTrail[] {
           backendCalls: 0,
           criticalPathCalls: 0,
           auditEvents: 0,
-          auditCommits: 0,
           calls: [],
         };
         units.set(row.unit_id, unit);
       }
       unit.auditEvents += 1;
-      if (row.kind !== 'step.log') unit.auditCommits += 1;
       const details = JSON.parse(row.details) as { backend?: RecordedCall[]; durationMs?: number };
       if (row.kind === 'step.finished' && details.backend) {
         unit.backendCalls += details.backend.length;

@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { cpuSnapshot, cpuUse } from '../process-cpu';
 import { measureCommits } from './durability';
 import {
   provisionOnce,
@@ -92,6 +93,13 @@ interface RunFigures {
   /** Mean time of one backend request in the sandbox, from arrival to the last byte (L and its own work). */
   backendRequestMs: number;
   hostPeakRssMb: number | null;
+  /** CPU the run cost each process (ms), and how many of the machine's cores were busy over the batch. */
+  cpu: {
+    stationMs: number | null;
+    boardsMs: number | null;
+    backendMs: number | null;
+    busyCores: number | null;
+  };
 }
 
 function median(values: number[]): number {
@@ -176,6 +184,7 @@ async function oneRun(
   try {
     const ports = (boards.ready as BoardInfo[]).map((board) => board.path);
     const config = remoteStationConfig(dir, sandbox, ports, { concurrency: backendConcurrency });
+    const cpuBefore = cpuSnapshot();
     const { run, summary } = await provisionOnce({
       config,
       dataDir: dir,
@@ -187,6 +196,10 @@ async function oneRun(
       const why = summary.units.find((unit) => unit.outcome !== 'passed')?.message ?? run.stderr.slice(-600);
       throw new Error(`floor run with ${slots} slots: ${summary.passed} of ${slots} passed: ${why}`);
     }
+    const cpu = cpuUse(cpuBefore, cpuSnapshot(), {
+      boards: boards.station.child.pid ?? -1,
+      backend: sandboxProcess.station.child.pid ?? -1,
+    });
     const wire = await boards.stats<WireStats>();
     const backendStats = await sandboxProcess.stats<SandboxStats>();
     // What one request costs in the backend, latency included (the sandbox's own work is the backend's too).
@@ -236,9 +249,8 @@ async function oneRun(
         auditEvents: round(
           median(trails.map((unit) => unit.auditEvents)) + sharedEventsPerUnit(databaseFile),
         ),
-        auditCommits: round(
-          median(trails.map((unit) => unit.auditCommits)) + sharedEventsPerUnit(databaseFile),
-        ),
+        // Counted by the station's store: with group commit, slots side by side share a commit.
+        auditCommits: round(summary.audit.commits / units),
       },
       floorMs: {
         wire: round(wireMs),
@@ -248,6 +260,13 @@ async function oneRun(
       },
       backendRequestMs: round(requestMs),
       hostPeakRssMb: run.maxRssKb === null ? null : Math.round(run.maxRssKb / 1024),
+      cpu: {
+        // The whole CLI, start-up included: the gang rows take the one-slot run's off to get a unit's share.
+        stationMs: run.cpuMs,
+        boardsMs: cpu?.byTree.boards ?? null,
+        backendMs: cpu?.byTree.backend ?? null,
+        busyCores: cpu ? Math.round(cpu.machineBusyCores * 100) / 100 : null,
+      },
     };
   } finally {
     await boards.stop();
@@ -300,10 +319,37 @@ export async function unitsPerHourBench(options: FloorBenchOptions) {
           efficiency: spread(throughputs.map((t) => t / (slots * throughput1))),
           unitMs: spread(runs.map((r) => r.unitMs.median)),
           hostPeakRssMb: spread(runs.map((r) => r.hostPeakRssMb ?? 0)),
+          // Slots side by side share commits (group commit): fewer fsyncs a unit as the gang grows.
+          auditCommitsPerUnit: spread(runs.map((r) => r.perUnit.auditCommits)),
+          cpu: cpuFigures(runs, slots),
         });
       }
       return rows;
     };
+    // The station's CPU for one unit: a gang's CLI run less the one-slot run (start-up, one unit), per extra unit.
+    const stationStartMs = median(oneSlot.map((r) => r.cpu.stationMs ?? 0));
+    const perUnit = (values: Array<number | null>, divisor: number) =>
+      values.every((v) => v !== null) ? Math.round(median(values as number[]) / divisor) : null;
+    const cpuFigures = (runs: RunFigures[], slots: number) => ({
+      busyCores: spread(runs.map((r) => r.cpu.busyCores ?? 0)),
+      msPerUnit: {
+        station:
+          slots > 1
+            ? perUnit(
+                runs.map((r) => (r.cpu.stationMs === null ? null : r.cpu.stationMs - stationStartMs)),
+                slots - 1,
+              )
+            : null,
+        boards: perUnit(
+          runs.map((r) => r.cpu.boardsMs),
+          slots,
+        ),
+        backend: perUnit(
+          runs.map((r) => r.cpu.backendMs),
+          slots,
+        ),
+      },
+    });
     const gang = await gangRows(unlimited);
     const gangLimited = options.backendLimitRun ? await gangRows(() => 4) : [];
     const commits = measureCommits(options.durabilityAppends);

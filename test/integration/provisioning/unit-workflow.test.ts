@@ -90,7 +90,7 @@ function timedCloud(inner: CloudPort) {
     }
     return groups.map((group) => group.sort());
   };
-  return { cloud: timed, rounds };
+  return { cloud: timed, rounds, calls };
 }
 
 describe('unit workflow against the sandbox', () => {
@@ -153,6 +153,33 @@ describe('unit workflow against the sandbox', () => {
       ['createDevice'],
       ['deriveDeviceKey', 'deviceSharedSecret', 'mqttToken'],
     ]);
+  });
+
+  it('the board answers its challenge while the backend creates the device record', async () => {
+    const setup = await openBatch();
+    const timing = timedCloud(setup.batch.cloud);
+    setup.batch.cloud = timing.cloud;
+    const { port } = await memoryBoard({ cloudPublicKey: setup.cloudPublicKey });
+    let challengeSentAt = Infinity;
+    const challenge = port.challenge.bind(port);
+    port.challenge = (bytes: Buffer) => {
+      challengeSentAt = performance.now();
+      return challenge(bytes);
+    };
+    const journal = new MemoryJournal();
+    const result = await runUnit({
+      unitId: randomUUID(),
+      attempt: 1,
+      batch: setup.batch,
+      board: port,
+      journal,
+    });
+    expect(result.outcome, result.error?.operatorMessage).toBe('passed');
+    const created = timing.calls.find((call) => call.name === 'createDevice')!;
+    // Sent before the record came back: the serial round trip hides behind the backend's.
+    expect(challengeSentAt).toBeLessThan(created.end);
+    const agreed = journal.entries.find((e) => e.kind === 'step.finished' && e.step === 'key-agreement');
+    expect(agreed).toMatchObject({ outcome: 'passed', details: { challengedInStep: 'device-record' } });
   });
 
   it('provisions several boards on real PTYs in parallel, each verified and recorded step by step', async () => {
@@ -289,6 +316,7 @@ describe('unit workflow against the sandbox', () => {
         journal.record(entry);
         if (entry.kind === 'step.finished' && entry.step === 'identify') cancel.abort();
       },
+      recordDurably: (entry: Parameters<MemoryJournal['record']>[0]) => journal.recordDurably(entry),
     };
     const result = await runUnit({
       unitId: randomUUID(),
@@ -317,6 +345,11 @@ describe('unit workflow against the sandbox', () => {
       record(entry: Parameters<MemoryJournal['record']>[0]) {
         if (++appends > 8) throw new AuditWriteError(new Error('SQLITE_FULL: database or disk is full'));
         journal.record(entry);
+      },
+      recordDurably(entry: Parameters<MemoryJournal['record']>[0]) {
+        if (++appends > 8)
+          return Promise.reject(new AuditWriteError(new Error('SQLITE_FULL: database or disk is full')));
+        return journal.recordDurably(entry);
       },
     };
     const result = await runUnit({
