@@ -623,9 +623,13 @@ export class AuditStore {
     return this.projections.passedUnitByMcuId(soc, mcuId);
   }
 
-  /** The unit last started for this board identity, or null. */
+  /**
+   * The unit last started for this board identity, or null. Unlike the other reads it does not commit the queue
+   * first: the workflow asks it as it identifies a board, and a gang identifies many in one turn. What it could
+   * miss is another unit's identification queued in this same turn; a chip is on one port at a time, and a unit
+   * ends on disk before the next unit on its chip can start.
+   */
   findUnitByMcuId(soc: string, mcuId: string): UnitRecord | null {
-    this.flushQueued(); // a read sees every event appended before it
     return this.projections.findUnitByMcuId(soc, mcuId);
   }
 
