@@ -19,7 +19,7 @@ export { KNOWN_SOCS };
  * store. Network keys that are kept on the station (rather than fetched from the backend) use the
  * `network-key-<label>` family, so one station can serve recipes with different networks.
  */
-export const FIXED_SECRET_NAMES = ['backend-api-key'] as const;
+export const FIXED_SECRET_NAMES = ['backend-api-key', 'central-database-password'] as const;
 export const NETWORK_KEY_SECRET_PATTERN = /^network-key-[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 export function isSecretName(name: string): boolean {
   return (FIXED_SECRET_NAMES as readonly string[]).includes(name) || NETWORK_KEY_SECRET_PATTERN.test(name);

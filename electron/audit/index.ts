@@ -14,7 +14,7 @@ export {
 export type { BatchRecord, UnitRecord } from './projections';
 export * from './events';
 export * from './errors';
-export { verifyAuditChain, type TamperReason, type VerifyResult } from './verify';
+export { eventChainVerifier, verifyAuditChain, type TamperReason, type VerifyResult } from './verify';
 export { eventHash, canonicalJson, GENESIS_HASH, type EventRowFields } from './hash-chain';
 export { isSecretLikeKey, findSecretLikeKey, secretKeyRefusal } from './secret-keys';
 export {

@@ -72,6 +72,36 @@ export type VerifyResult =
 const HEX64 = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * Checks a station's chain held somewhere else (the central database), from its first event: rows as the
+ * station's `events` table has them (seq a number, details the canonical JSON text), pushed in seq order, and every
+ * checkpoint signed by `publicKey` (the key the station registered). The same walk as `verifyAuditChain`.
+ */
+export function eventChainVerifier(
+  publicKey: Buffer,
+  /** Start after this event (already checked) instead of at the first: what it was, so the rules carry on. */
+  after?: { seq: number; hash: string; at: string; kind: string; reason?: string },
+): {
+  push(row: unknown): Extract<VerifyResult, { ok: false }> | null;
+  finish(): VerifyResult;
+} {
+  const key = { publicKey, fingerprint: keyFingerprint(publicKey) };
+  const start: Start = after
+    ? {
+        seq: after.seq,
+        hash: after.hash,
+        before: {
+          firstAt: null,
+          lastAt: after.at,
+          fileKey: key,
+          shutDownAt: after.kind === 'checkpoint' && after.reason === 'shutdown' ? after.seq : null,
+          checkpoint: after.kind === 'checkpoint',
+        },
+      }
+    : GENESIS;
+  return chainWalker(start, { expected: key, inFile: new Map() });
+}
+
 export function verifyAuditChain(dbFile: string, options: VerifyOptions = {}): VerifyResult {
   if (!existsSync(dbFile)) throw new AuditOpenError('AUDIT_NOT_FOUND', `${dbFile}: no such file`);
   let db: Database.Database;
@@ -306,10 +336,23 @@ function keysOf(
 }
 
 function walk(
-  rows: IterableIterator<unknown>,
+  rows: Iterable<unknown>,
   start: Start,
   keys: Keys,
 ): Extract<VerifyResult, { ok: true }> | Extract<VerifyResult, { ok: false }> {
+  const walker = chainWalker(start, keys);
+  for (const row of rows) {
+    const problem = walker.push(row);
+    if (problem) return problem;
+  }
+  return walker.finish();
+}
+
+/**
+ * The walk one row at a time, so a chain too long to hold (a central copy of a station's trail, read in pages)
+ * is checked as it streams: `push` answers the first problem, `finish` the result.
+ */
+function chainWalker(start: Start, keys: Keys) {
   let expectedSeq = start.seq + 1;
   let prevHash = start.hash;
   // Every hash seen so far, to tell a row spliced onto an earlier event from one whose predecessor vanished.
@@ -328,7 +371,7 @@ function walk(
   // After a clean shutdown only the station's next opening (signed) may follow.
   let shutDownAt = start.before.shutDownAt;
 
-  for (const raw of rows) {
+  const push = (raw: unknown): Extract<VerifyResult, { ok: false }> | null => {
     const row = raw as Record<string, unknown>;
     const seq = row.seq;
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) {
@@ -389,29 +432,33 @@ function walk(
     lastAt = fields.at;
     count++;
     expectedSeq++;
-  }
-  if (keys.expected && checkpoints === 0 && start.seq === 0) {
-    return bad(
-      count + 1,
-      'unsigned',
-      count === 0
-        ? `the trail is empty: it holds no signature by ${keys.expected.fingerprint} (wiped?)`
-        : `no event of the trail is signed by ${keys.expected.fingerprint}: it was written, or rewritten, without the station's key`,
-    );
-  }
-  return {
-    ok: true,
-    events: count,
-    lastHash: prevHash,
-    firstAt,
-    lastAt,
-    checkpoints,
-    signedBy,
-    keySource: keys.expected ? 'expected' : signedBy ? 'file' : 'none',
-    lastCheckpoint,
-    unsignedTail: count - (lastCheckpoint?.seq ?? 0),
-    anchorsChecked: 0,
+    return null;
   };
+  const finish = (): Extract<VerifyResult, { ok: true }> | Extract<VerifyResult, { ok: false }> => {
+    if (keys.expected && checkpoints === 0 && start.seq === 0) {
+      return bad(
+        count + 1,
+        'unsigned',
+        count === 0
+          ? `the trail is empty: it holds no signature by ${keys.expected.fingerprint} (wiped?)`
+          : `no event of the trail is signed by ${keys.expected.fingerprint}: it was written, or rewritten, without the station's key`,
+      );
+    }
+    return {
+      ok: true,
+      events: count,
+      lastHash: prevHash,
+      firstAt,
+      lastAt,
+      checkpoints,
+      signedBy,
+      keySource: keys.expected ? 'expected' : signedBy ? 'file' : 'none',
+      lastCheckpoint,
+      unsignedTail: count - (lastCheckpoint?.seq ?? 0),
+      anchorsChecked: 0,
+    };
+  };
+  return { push, finish };
 }
 
 /** Why a checkpoint does not verify with `key`, or null when it does. */

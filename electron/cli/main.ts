@@ -3,6 +3,7 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE, printError } from './cli-output';
 import { registerAccountsCommands } from './commands/accounts';
 import { registerAuditCommands } from './commands/audit';
 import { registerBoardCommands } from './commands/board';
+import { registerCentralCommands } from './commands/central';
 import { registerConfigCommands } from './commands/config';
 import { registerIdentityCommand } from './commands/identity';
 import { registerProvisionCommand } from './commands/provision';
@@ -30,6 +31,7 @@ const registrars: Array<(program: Command) => void> = [
   registerAuditCommands,
   registerUnitsCommands,
   registerReportCommands,
+  registerCentralCommands,
 ];
 
 export function buildProgram(): Command {
