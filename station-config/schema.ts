@@ -19,7 +19,7 @@ export { KNOWN_SOCS };
  * store. Network keys that are kept on the station (rather than fetched from the backend) use the
  * `network-key-<label>` family, so one station can serve recipes with different networks.
  */
-export const FIXED_SECRET_NAMES = ['backend-api-key', 'central-database-password'] as const;
+export const FIXED_SECRET_NAMES = ['backend-api-key'] as const;
 export const NETWORK_KEY_SECRET_PATTERN = /^network-key-[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 export function isSecretName(name: string): boolean {
   return (FIXED_SECRET_NAMES as readonly string[]).includes(name) || NETWORK_KEY_SECRET_PATTERN.test(name);
@@ -802,6 +802,27 @@ export const stationConfigSchema = z
       'People at the station: accounts live in the station database, not here.',
       { idleLogoutMinutes: 15 },
     ).default({ idleLogoutMinutes: 15 }),
+    central: doc(
+      z.strictObject({
+        url: doc(
+          z
+            .string()
+            .regex(
+              /^postgres(?:ql)?:\/\/[^:@/\s]+@[^@/\s]+\/[^\s]+$/,
+              'must be postgres://USER@HOST[:PORT]/DATABASE, without a password: the password is the secret central-database-password',
+            ),
+          'The central PostgreSQL database the station ships its audit trail to (add ?sslmode=verify-full for TLS). The password is the secret central-database-password.',
+          'postgres://station@db.example.com:5432/infuse?sslmode=verify-full',
+        ),
+        intervalMs: doc(
+          z.number().int().min(200).max(600_000),
+          'How often the station looks for events to ship, in milliseconds.',
+          2000,
+        ).default(2000),
+      }),
+      "Ship the station's audit trail to a central database; the station provisions on when it is unreachable and catches up when it is back.",
+      { url: 'postgres://station@db.example.com:5432/infuse?sslmode=verify-full' },
+    ).optional(),
     firstAdmin: doc(
       z.strictObject({ name: doc(text(100), 'User name of the first administrator.', 'it-admin') }),
       'The first administrator, created when the database is new (operators and roles are data, not config).',

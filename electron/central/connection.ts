@@ -4,9 +4,9 @@
  * (`central-database-password`), never from the URL, a config or a command line, where it would be seen.
  */
 import pg from 'pg';
-import type { SecretStore } from '../secrets';
+import { CENTRAL_DATABASE_PASSWORD_SECRET, type SecretStore } from '../secrets';
 
-export const CENTRAL_PASSWORD_SECRET = 'central-database-password';
+export const CENTRAL_PASSWORD_SECRET = CENTRAL_DATABASE_PASSWORD_SECRET;
 
 export class CentralConfigError extends Error {
   override readonly name = 'CentralConfigError';

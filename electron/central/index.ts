@@ -15,3 +15,4 @@ export {
   type StationRegistration,
 } from './shipper';
 export { verifyCentral, type StationVerdict } from './central-verify';
+export { ShippingLoop, type CentralState, type CentralStatus } from './shipping-loop';

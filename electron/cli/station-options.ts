@@ -32,6 +32,7 @@ export interface StationCliOptions {
   simBootMs?: number;
   simBaud?: number;
   simWireModel?: boolean;
+  central?: string;
 }
 
 /** `--sim-fault [N:]SPEC`: a virtual-board fault (PROTOCOL.md appendix B), on board N (0-based) or on every board. */
@@ -76,6 +77,10 @@ export function addStationOptions(command: Command): Command {
       .option('--sim <n>', 'start N virtual boards (sandbox configs)', positiveInteger)
       .option('--data <dir>', 'keep the audit database, logs, virtual boards and sandbox data here')
       .option('--secrets-dir <dir>', 'secrets folder for the headless secret store')
+      .option(
+        '--central <url>',
+        "ship the audit trail to this central PostgreSQL while running (instead of the config's central.url); password: secret central-database-password",
+      )
       .option(
         '--sim-fault <[N:]spec>',
         'arm a virtual-board fault (PROTOCOL.md appendix B) on every board, or on board N (0-based); repeatable; for tests and demos',
@@ -158,6 +163,7 @@ export function stationOptionsFrom(
     ...(options.sandboxFault.length > 0 && { sandboxFaults: parseFaultFlags(options.sandboxFault) }),
     ...(simTiming && { simTiming }),
     ...(maxPageCount !== undefined && { maxPageCount }),
+    ...(options.central !== undefined && { centralUrl: options.central }),
     // Test-only (STATION_TEST_HOOKS=1): SIGKILL at a chosen journal boundary.
     ...(crashPoint && { wrapJournal: crashingJournals(crashPoint) }),
   };

@@ -11,8 +11,15 @@ export { FIXED_SECRET_NAMES, isSecretName };
 /** The station's own signing key (its audit identity): kept in the store, never named by a config. */
 export const STATION_KEY_SECRET = 'station-signing-key';
 
+/** The central database's password (`station sync`, `central.url`): the URL never holds it. */
+export const CENTRAL_DATABASE_PASSWORD_SECRET = 'central-database-password';
+
 /** Every fixed name the store knows: the ones a config may reference, and the station's own. */
-export const STORE_SECRET_NAMES: readonly string[] = [...FIXED_SECRET_NAMES, STATION_KEY_SECRET];
+export const STORE_SECRET_NAMES: readonly string[] = [
+  ...FIXED_SECRET_NAMES,
+  CENTRAL_DATABASE_PASSWORD_SECRET,
+  STATION_KEY_SECRET,
+];
 
 export type SecretSource = 'env' | 'file' | 'keychain';
 
@@ -59,7 +66,7 @@ export class SecretStoreError extends Error {
 }
 
 export function assertSecretName(name: string): void {
-  if (!isSecretName(name) && name !== STATION_KEY_SECRET) {
+  if (!isSecretName(name) && !STORE_SECRET_NAMES.includes(name)) {
     throw new SecretStoreError(
       'unknown-secret',
       `unknown secret "${name}"; known secrets: ${STORE_SECRET_NAMES.join(', ')}, network-key-<label>`,

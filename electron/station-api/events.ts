@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   batchCountsSchema,
   boardIdentitySchema,
+  centralStatusSchema,
   operatorErrorSchema,
   sessionSchema,
   slotSchema,
@@ -166,6 +167,7 @@ export const stationEventSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ ...base, kind: z.literal('accounts.changed'), needsFirstAdmin: z.boolean() }),
   z.object({ ...base, kind: z.literal('station.stopped'), reason: z.string() }),
+  z.object({ ...base, kind: z.literal('central.changed'), central: centralStatusSchema }),
 ]);
 
 export type StationEvent = z.infer<typeof stationEventSchema>;

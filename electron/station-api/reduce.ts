@@ -187,6 +187,7 @@ const handlers: Handlers = {
     station: { ...state.station, needsFirstAdmin: e.needsFirstAdmin },
   }),
   'station.stopped': (state, e) => ({ ...state, stopped: { reason: e.reason, at: e.at } }),
+  'central.changed': (state, e) => ({ ...state, central: e.central }),
 };
 
 export function reduce(state: Snapshot, event: StationEvent): Snapshot {

@@ -134,6 +134,22 @@ export type UnitSummary = z.infer<typeof unitSummarySchema>;
 
 export const RECENT_UNITS = 20;
 
+/** How far the station's trail has reached the central database (`central` in the config, or `--central`). */
+export const centralStatusSchema = z.object({
+  /** The database as it may be shown (no password). */
+  url: z.string(),
+  state: z.enum(['starting', 'catching-up', 'caught-up', 'down', 'refused']),
+  /** The last seq the central database holds of this station; null until it has answered. */
+  centralSeq: z.number().int().min(0).nullable(),
+  localSeq: z.number().int().min(0),
+  /** Events not shipped yet; null until the database has answered. */
+  behind: z.number().int().min(0).nullable(),
+  lastContactAt: z.string().nullable(),
+  /** Why it is down or refused, for the person who can fix it. */
+  problem: z.string().nullable(),
+});
+export type CentralStatus = z.infer<typeof centralStatusSchema>;
+
 export const snapshotSchema = z.object({
   /** The seq of the last event folded into this snapshot (0: none yet). */
   seq: z.number().int().min(0),
@@ -172,6 +188,8 @@ export const snapshotSchema = z.object({
     .nullable(),
   /** Set once the station has stopped (shut down, or the audit trail could not be written). */
   stopped: z.object({ reason: z.string(), at: z.string() }).nullable(),
+  /** Shipping to the central database; null when the station ships nowhere. */
+  central: centralStatusSchema.nullable(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 

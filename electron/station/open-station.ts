@@ -4,6 +4,7 @@
  * slots. The same function serves every host; hosts differ only in the options they pass.
  */
 import type { Logger } from 'pino';
+import { startCentralShipping, type CentralShipping } from './central-shipping';
 import { AuditStore, loadStationSigner, type CheckpointAnchor } from '../audit';
 import { AccountStore, type DemoAccount } from '../people';
 import { reconcileUnfinishedUnits, type UnitJournal } from '../provisioning';
@@ -39,6 +40,8 @@ export interface OpenStationOptions extends Omit<StationEnvironmentOptions, 'bac
   now?: () => Date;
   /** Lists USB serial adapters (default: the OS's list); for tests of hot-plug discovery. */
   listPorts?: () => Promise<PortInfo[]>;
+  /** Ship the trail to this central database (instead of the config's `central.url`). */
+  centralUrl?: string;
 }
 
 export class StationOpenError extends Error {
@@ -77,6 +80,7 @@ function initialSnapshot(
     recentUnits: [],
     lastScan: null,
     stopped: null,
+    central: null,
   };
 }
 
@@ -124,6 +128,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
   let store: AuditStore | undefined;
   let sessions: Sessions | undefined;
   let openVerification: LastVerification | null = null;
+  let central: CentralShipping | null = null;
   try {
     // A key made just now may adopt an unsigned (older software's) trail; a key that already existed may not.
     const keyExisted = await options.secrets.has(STATION_KEY_SECRET);
@@ -201,6 +206,20 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
       now,
     });
     await batch.resume();
+    const centralUrl = options.centralUrl ?? config.central?.url;
+    central = centralUrl
+      ? await startCentralShipping({
+          url: centralUrl,
+          intervalMs: config.central?.intervalMs ?? 2000,
+          secrets: options.secrets,
+          databaseFile: environment.databaseFile,
+          config,
+          publicKey: signer.publicKey,
+          bus,
+          now,
+          ...(logger && { logger }),
+        })
+      : null;
     const station: { current?: Station } = {};
     const slots = new Slots({
       config,
@@ -236,12 +255,16 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
       sandbox: config.environment === 'sandbox',
       ...(logger && { logger }),
       now,
-      release: async () => unsubscribe(),
+      release: async () => {
+        unsubscribe();
+        await central?.stop();
+      },
     });
     await slots.start();
     if (options.hostOperator) sessions.hostLogin(options.hostOperator.operatorId, options.hostOperator.roles);
     return station.current;
   } catch (error) {
+    await central?.stop();
     sessions?.close();
     store?.close();
     await environment.close();

@@ -49,6 +49,27 @@ export const STRINGS = {
     loggedInAs: (name: string, roles: readonly Role[]) => `${name} (${roles.join(', ')})`,
   },
 
+  /** The central database the station ships its record to (only shown when it ships somewhere). */
+  central: {
+    starting: 'Central: connecting',
+    caughtUp: 'Central: up to date',
+    catchingUp: (behind: number | null) =>
+      behind === null ? 'Central: sending' : `Central: ${behind} to send`,
+    down: (behind: number | null) =>
+      behind === null ? 'Central: offline' : `Central: offline, ${behind} to send`,
+    refused: 'Central: REFUSED, call QA',
+    /** The tooltip: what the station knows, and that provisioning goes on. */
+    title: (url: string, problem: string | null, lastContactAt: string | null) =>
+      [
+        `Audit record shipped to ${url}.`,
+        problem,
+        lastContactAt ? `Last contact ${new Date(lastContactAt).toLocaleTimeString()}.` : null,
+        'Provisioning does not wait for it.',
+      ]
+        .filter(Boolean)
+        .join(' '),
+  },
+
   batchDialog: {
     openTitle: 'Open a batch',
     name: 'Batch name',

@@ -14,11 +14,12 @@ import {
   describeCentralUrl,
   LocalTrailError,
   openCentralPool,
+  ShippingLoop,
   TrailShipper,
   verifyCentral,
   type ShipResult,
 } from '../../central';
-import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printProgress } from '../cli-output';
+import { CliError, EXIT_FAILURE, EXIT_USAGE, printJson, printProgress, untilStopSignal } from '../cli-output';
 import { positiveInteger } from './board';
 import { loadConfigOrFail, stationSecrets } from '../station-options';
 
@@ -49,17 +50,6 @@ function centralUrlOrFail(url: string): string {
     throw error;
   }
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 async function sync(options: SyncOptions): Promise<void> {
   const url = centralUrlOrFail(options.central);
@@ -113,39 +103,22 @@ async function sync(options: SyncOptions): Promise<void> {
       }
       return;
     }
-    // Until stopped: ship, then wait for more; when the database is down, wait longer each time (up to 30 s).
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    let backoffMs = 1000;
-    let down = false;
-    try {
-      while (!stop.signal.aborted) {
-        try {
-          const result = await shipper.shipPending();
-          if (result.shipped > 0 || down) report(result);
-          down = false;
-          backoffMs = 1000;
-          await sleep(options.intervalMs ?? 1000, stop.signal);
-        } catch (error) {
-          if (error instanceof CentralRefusedError || error instanceof LocalTrailError)
-            throw new CliError(error.message);
-          const behind = shipper.localSeq();
-          if (options.json) printJson({ state: 'down', error: problemOf(error), localSeq: behind });
-          else
-            printProgress(
-              `central database ${where} unreachable: ${problemOf(error)}; retrying in ${backoffMs / 1000} s`,
-            );
-          down = true;
-          await sleep(backoffMs, stop.signal);
-          backoffMs = Math.min(30_000, backoffMs * 2);
-        }
-      }
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    // Until stopped (or refused): the same loop the station service runs.
+    const loop = new ShippingLoop({
+      shipper,
+      url: where,
+      ...(options.intervalMs !== undefined && { intervalMs: options.intervalMs }),
+      onStatus: (status, round) => {
+        if (options.json) printJson({ ...status, ...(round && { shipped: round.shipped }) });
+        else if (status.state === 'down')
+          printProgress(`central database ${where} unreachable: ${status.problem}`);
+        else if (round) report(round);
+      },
+    });
+    loop.start();
+    await Promise.race([loop.finished, untilStopSignal()]);
+    await loop.stop();
+    if (loop.status.state === 'refused') throw new CliError(loop.status.problem ?? 'refused');
   } finally {
     shipper.close();
     await pool.end().catch(() => undefined);

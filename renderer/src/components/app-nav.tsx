@@ -3,6 +3,7 @@
  * roles allow. On the review and dashboard screens it is also the header: the station, who is logged in, Log out
  * (the station screen has its own banner for those).
  */
+import { CentralStatusChip } from './central-status';
 import { STRINGS } from '../strings';
 import { useStation } from '../store/hooks';
 import { routeHash, type View } from '../store/route';
@@ -37,6 +38,7 @@ export function AppNav({ views, view }: { views: readonly View[]; view: View }) 
           ))}
         </ul>
       </nav>
+      {own && <CentralStatusChip />}
       <span className="banner-spacer" />
       {own && session && (
         <>

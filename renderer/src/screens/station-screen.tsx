@@ -3,6 +3,7 @@
  * 1920x1080: the grid picks its columns from the slot count, tiles shrink their detail, never the PASS/FAIL word),
  * the last scan and the connection at the bottom, and the dialogs for what needs more than one press.
  */
+import { CentralStatusChip } from '../components/central-status';
 import { FormButtons, PinField } from '../components/forms';
 import { useCallback, useState, type FormEvent } from 'react';
 import { hasRole, type Slot } from '../../../electron/station-api';
@@ -66,6 +67,7 @@ function BatchBanner({
       ) : (
         <span className="banner-batch muted">{STRINGS.banner.noBatch}</span>
       )}
+      <CentralStatusChip />
       <span className="banner-spacer" />
       {mayOperate &&
         (batch ? (

@@ -225,6 +225,80 @@ describe('shipping every station to the central database', () => {
     }
   }, 240_000);
 
+  it('the running station ships its own trail, says how far behind it is, and provisions on while the database is down', async () => {
+    const station = makeStation('line7-st1', 'Line 7');
+    const run = startStation(
+      [
+        'run',
+        '--config',
+        station.config,
+        '--data',
+        station.dir,
+        '--sim',
+        '2',
+        '--json',
+        '--operator',
+        'qa',
+        '--batch',
+        'continuous',
+        '--central',
+        central.url,
+      ],
+      central.env,
+    );
+    const events = () =>
+      run.lines.flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+    const waitFor = async (
+      what: string,
+      test: (events: Array<Record<string, unknown>>) => boolean,
+      ms = 60_000,
+    ) => {
+      for (const start = Date.now(); Date.now() - start < ms; await sleep(100)) if (test(events())) return;
+      throw new Error(
+        `${what} did not happen; answers: ${run.lines.filter((l) => l.includes('"result"')).join(' ')}; stderr: ${run.stderr().slice(-2000)}`,
+      );
+    };
+    const passed = (es: Array<Record<string, unknown>>) =>
+      es.filter((e) => e.kind === 'unit.finished' && e.outcome === 'passed').length;
+    const lastCentral = (es: Array<Record<string, unknown>>) =>
+      es.filter((e) => e.kind === 'central.changed').at(-1)?.central as
+        { state: string; behind: number | null } | undefined;
+    try {
+      await waitFor(
+        'two units passed and shipped',
+        (es) => passed(es) >= 2 && lastCentral(es)?.state === 'caught-up',
+      );
+      await central.stop();
+      // The database goes away; the operator plugs the next board in: it provisions as if nothing happened.
+      run.child.stdin.write(JSON.stringify({ command: 'sim.unplug', input: { slot: 'slot-1' } }) + '\n');
+      await waitFor('the board pulled', (es) => es.some((e) => e.kind === 'port.removed'));
+      run.child.stdin.write(JSON.stringify({ command: 'sim.replug', input: { slot: 'slot-1' } }) + '\n');
+      await waitFor('a unit passed while the database was down', (es) => passed(es) >= 3);
+      await waitFor('the station saying it is offline, with events waiting', (es) => {
+        const status = lastCentral(es);
+        return status?.state === 'down' && (status.behind ?? 0) > 0;
+      });
+      await central.start();
+      await waitFor('the backlog drained', (es) => lastCentral(es)?.state === 'caught-up', 90_000);
+      expect(await centralChain(station)).toEqual(
+        localChain(station).slice(0, (await centralChain(station)).length),
+      );
+      expect((await centralChain(station)).length).toBeGreaterThan(100);
+      // No status ever carried the password.
+      expect(run.lines.join('\n')).not.toContain(CENTRAL_TEST_PASSWORD);
+    } finally {
+      await central.start();
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  }, 240_000);
+
   it('refuses a station whose file was rewritten after shipping, naming the first seq that differs', async () => {
     const station = makeStation('line4-st1', 'Line 4');
     await provision(station, 'shipped');

@@ -67,7 +67,7 @@ describe('station secret set', () => {
     });
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toBe(
-      'station: unknown secret "root-password"; known secrets: backend-api-key, station-signing-key, network-key-<label>\n',
+      'station: unknown secret "root-password"; known secrets: backend-api-key, central-database-password, station-signing-key, network-key-<label>\n',
     );
   });
 
@@ -115,13 +115,13 @@ describe('station secret status', () => {
   it('says where each secret comes from and its fingerprint', () => {
     const dir = secretsDir();
     expect(runStation(['secret', 'status', '--secrets-dir', dir]).stdout).toBe(
-      `secrets directory: ${dir}\nbackend-api-key  missing\nstation-signing-key  missing\n`,
+      `secrets directory: ${dir}\nbackend-api-key  missing\ncentral-database-password  missing\nstation-signing-key  missing\n`,
     );
     runStation(['secret', 'set', 'backend-api-key', '--secrets-dir', dir], { input: SECRET });
     const file = runStation(['secret', 'status', '--secrets-dir', dir]);
     expect(file.status).toBe(0);
     expect(file.stdout).toBe(
-      `secrets directory: ${dir}\nbackend-api-key  file  ${join(dir, 'backend-api-key')}  fingerprint ${FINGERPRINT}\nstation-signing-key  missing\n`,
+      `secrets directory: ${dir}\nbackend-api-key  file  ${join(dir, 'backend-api-key')}  fingerprint ${FINGERPRINT}\ncentral-database-password  missing\nstation-signing-key  missing\n`,
     );
     const env = runStation(['secret', 'status', '--secrets-dir', dir, '--json'], {
       env: { STATION_SECRET_BACKEND_API_KEY: 'from-env' },
@@ -135,6 +135,7 @@ describe('station secret status', () => {
           fingerprint: secretFingerprint('from-env'),
           location: 'STATION_SECRET_BACKEND_API_KEY',
         },
+        { name: 'central-database-password', source: 'missing', fingerprint: null, location: null },
         { name: 'station-signing-key', source: 'missing', fingerprint: null, location: null },
       ],
     });
@@ -150,7 +151,7 @@ describe('station secret status', () => {
     expect(run.stdout).toBe(
       `secrets directory: ${dir}\nbackend-api-key  file  ${file}\n` +
         `  unusable: secret file ${file} is accessible by group or others (mode 0644); run: chmod 600 ${file}\n` +
-        'station-signing-key  missing\n',
+        'central-database-password  missing\nstation-signing-key  missing\n',
     );
     expect(run.stderr).toBe('station: 1 secret(s) unusable: backend-api-key\n');
   });

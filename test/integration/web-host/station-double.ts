@@ -40,6 +40,7 @@ export function initialSnapshot(runId: string, name = 'Line 1 station'): Snapsho
     recentUnits: [],
     lastScan: null,
     stopped: null,
+    central: null,
   };
 }
 

@@ -125,6 +125,7 @@ export function initialSnapshot(runId: string): Snapshot {
     recentUnits: [],
     lastScan: null,
     stopped: null,
+    central: null,
   };
 }
 

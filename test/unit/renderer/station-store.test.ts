@@ -24,6 +24,7 @@ const snapshot = (seq: number, runId = 'run-1'): Snapshot => ({
   recentUnits: [],
   lastScan: null,
   stopped: null,
+  central: null,
 });
 
 class FakeBridge implements StationBridge {

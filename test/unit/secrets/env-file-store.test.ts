@@ -42,6 +42,7 @@ describe.runIf(posix)('env/file secret store', () => {
     expect(await store.get('backend-api-key')).toBeUndefined();
     expect(await store.list()).toEqual([
       { name: 'backend-api-key', source: 'missing', fingerprint: null, location: null },
+      { name: 'central-database-password', source: 'missing', fingerprint: null, location: null },
       { name: 'station-signing-key', source: 'missing', fingerprint: null, location: null },
     ]);
   });
@@ -58,6 +59,7 @@ describe.runIf(posix)('env/file secret store', () => {
         fingerprint: secretFingerprint('from-env'),
         location: 'STATION_SECRET_BACKEND_API_KEY',
       },
+      { name: 'central-database-password', source: 'missing', fingerprint: null, location: null },
       { name: 'station-signing-key', source: 'missing', fingerprint: null, location: null },
     ]);
     expect(store.envOverrides('backend-api-key')).toBe(true);
@@ -142,7 +144,7 @@ describe.runIf(posix)('env/file secret store', () => {
   it('refuses unknown names and empty values', async () => {
     const store = new EnvFileSecretStore({ dir, env: {} });
     expect((await failure(store.get('root-password'))).message).toBe(
-      'unknown secret "root-password"; known secrets: backend-api-key, station-signing-key, network-key-<label>',
+      'unknown secret "root-password"; known secrets: backend-api-key, central-database-password, station-signing-key, network-key-<label>',
     );
     expect((await failure(store.set('backend-api-key', '\n'))).message).toBe(
       'refusing to store an empty value for backend-api-key',
@@ -154,6 +156,7 @@ describe.runIf(posix)('env/file secret store', () => {
     await store.set('network-key-line-1', 'k1');
     expect((await store.list()).map((s) => [s.name, s.source])).toEqual([
       ['backend-api-key', 'missing'],
+      ['central-database-password', 'missing'],
       ['station-signing-key', 'missing'],
       ['network-key-line-2', 'env'],
       ['network-key-line-1', 'file'],

@@ -54,6 +54,7 @@ describe('safeStorage secret store', () => {
         fingerprint: secretFingerprint('ik_the-key'),
         location: file,
       },
+      { name: 'central-database-password', source: 'missing', fingerprint: null, location: null },
       { name: 'station-signing-key', source: 'missing', fingerprint: null, location: null },
     ]);
   });

@@ -33,6 +33,7 @@ function initial(): Snapshot {
     recentUnits: [],
     lastScan: null,
     stopped: null,
+    central: null,
   };
 }
 
@@ -238,5 +239,29 @@ describe('what a person may do with a slot', () => {
     expect(slotActions(slot(play(added, plugged, batch(false), started)), person(['operator']))).toEqual([
       { kind: 'cancel' },
     ]);
+  });
+});
+
+describe('the central database status', () => {
+  it('is what the last central.changed said, and null for a station that ships nowhere', () => {
+    expect(play(added).central).toBeNull();
+    const down = {
+      url: 'postgres://station@db/infuse',
+      state: 'down' as const,
+      centralSeq: 120,
+      localSeq: 180,
+      behind: 60,
+      lastContactAt: at,
+      problem: 'connect ECONNREFUSED 127.0.0.1:5432',
+    };
+    const snapshot = play(
+      {
+        kind: 'central.changed',
+        at,
+        central: { ...down, state: 'caught-up', behind: 0, localSeq: 120, problem: null },
+      },
+      { kind: 'central.changed', at, central: down },
+    );
+    expect(snapshot.central).toEqual(down);
   });
 });

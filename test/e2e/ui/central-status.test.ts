@@ -1,0 +1,51 @@
+/**
+ * The banner says how far the station's record has reached the central database: here the database cannot be
+ * reached (nothing listens on its port), so the chip says offline, the tooltip says why and that provisioning
+ * goes on, and a unit still passes. Screenshot under test-results/ui/.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, logInWithKeypad, openPage, shot, waitSlotState } from '../../support/browser';
+import { freePort, ServedClient } from '../../support/served-client';
+import { writeScenarioConfig } from '../../support/station-client';
+import { tempDir } from '../../support/temp-dirs';
+
+let station: ServedClient;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  const dir = tempDir('station-ui-central-');
+  const file = writeScenarioConfig(dir, 2);
+  const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  // A port nothing listens on: the central database is "down" from the start.
+  config.central = { url: `postgres://station@127.0.0.1:${await freePort()}/central`, intervalMs: 500 };
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  station = await ServedClient.open(file, join(dir, 'data'));
+  browser = await launchBrowser();
+  page = await openPage(browser, station.pageUrl);
+}, 90_000);
+afterAll(async () => {
+  await browser?.close();
+  await station?.close();
+});
+
+describe('the central database in the banner', () => {
+  it('says offline, with events waiting, while units pass', { timeout: 120_000 }, async () => {
+    await logInWithKeypad(page, 'operator', '1111');
+    const chip = page.getByTestId('central-status');
+    await expect.poll(() => chip.textContent(), { timeout: 30_000 }).toMatch(/^Central: offline/);
+    expect(await chip.getAttribute('title')).toMatch(
+      /^Audit record shipped to postgres:\/\/station@127\.0\.0\.1:\d+\/central\. .*ECONNREFUSED.*the station keeps provisioning.*Provisioning does not wait for it\.$/,
+    );
+    await page.getByRole('button', { name: 'Open batch' }).click();
+    await page.getByLabel('Batch name').fill('Offline week');
+    await page.getByRole('dialog').getByRole('button', { name: 'Open batch' }).click();
+    await waitSlotState(page, 'slot-1', 'passed', 60_000);
+    await waitSlotState(page, 'slot-2', 'passed', 60_000);
+    await shot(page, 'central-offline');
+    expect(station.state().central).toMatchObject({ state: 'down', centralSeq: null });
+  });
+});
