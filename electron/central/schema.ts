@@ -102,16 +102,18 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
       s, left(last_ev->>'hash', 16), left(stored, 16), s));
   END $$;
 
+  -- Set-based: the batch is read once (jsonb_to_recordset), checked with window functions, and its new events
+  -- go in with one INSERT; a batch of hundreds costs about what one event did.
   CREATE FUNCTION central_ingest(p_station text, p_events jsonb) RETURNS jsonb
   LANGUAGE plpgsql AS $$
   DECLARE
     st central_stations%ROWTYPE;
-    ev jsonb;
-    s bigint;
-    stored text;
-    matched_before bigint := NULL;
+    other_station text;
+    bad record;
+    gap record;
+    resent integer;
     inserted integer := 0;
-    resent integer := 0;
+    last_ok bigint;
   BEGIN
     SELECT * INTO st FROM central_stations WHERE station_id = p_station FOR UPDATE;
     IF NOT FOUND THEN
@@ -122,50 +124,70 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
       RETURN jsonb_build_object('ok', false, 'refused', true, 'firstBadSeq', st.refused_seq,
                                 'reason', st.refused_reason);
     END IF;
-    FOR ev IN SELECT value FROM jsonb_array_elements(p_events) LOOP
-      s := (ev->>'seq')::bigint;
-      IF ev->>'station_id' IS DISTINCT FROM p_station THEN
-        RAISE EXCEPTION 'event seq % names station %, not %', s, ev->>'station_id', p_station
-          USING ERRCODE = 'data_exception';
-      END IF;
-      IF s <= st.head_seq THEN
-        -- Sent again (a shipper that crashed after the commit, or evidence for a refusal): it must be the same.
-        SELECT hash INTO stored FROM central_events WHERE station_id = p_station AND seq = s;
-        IF stored IS DISTINCT FROM ev->>'hash' THEN
-          UPDATE central_stations SET head_seq = st.head_seq, head_hash = st.head_hash, head_at = st.head_at
-           WHERE station_id = p_station;
-          RETURN central_refuse(p_station, s, format(
-            'event seq %s differs from the one received before (hash %s…, received %s…)%s: the station''s file was rewritten after it was shipped',
-            s, left(ev->>'hash', 16), left(stored, 16),
-            CASE WHEN s = 1 OR matched_before = s - 1 THEN format('; seq %s is the first that differs', s) ELSE '' END));
-        END IF;
-        matched_before := s;
-        resent := resent + 1;
-        CONTINUE;
-      END IF;
-      IF s <> st.head_seq + 1 THEN
-        RAISE EXCEPTION 'events of station % must follow seq %, got seq %', p_station, st.head_seq, s
-          USING ERRCODE = 'data_exception';
-      END IF;
-      IF ev->>'prev_hash' IS DISTINCT FROM st.head_hash THEN
-        UPDATE central_stations SET head_seq = st.head_seq, head_hash = st.head_hash, head_at = st.head_at,
-               shipped_at = now() WHERE station_id = p_station;
-        RETURN central_refuse(p_station, s, format(
-          'event seq %s does not continue the chain received so far: its prev hash %s… is not the hash %s… of seq %s',
-          s, left(ev->>'prev_hash', 16), left(st.head_hash, 16), st.head_seq));
-      END IF;
-      INSERT INTO central_events (station_id, seq, event_id, at, operator, batch_id, unit_id, slot, step, kind,
-                                  outcome, details, supersedes, prev_hash, hash)
-      VALUES (p_station, s, (ev->>'event_id')::uuid, ev->>'at', ev->>'operator', ev->>'batch_id', ev->>'unit_id',
-              (ev->>'slot')::integer, ev->>'step', ev->>'kind', ev->>'outcome', ev->>'details',
-              (ev->>'supersedes')::bigint, ev->>'prev_hash', ev->>'hash');
-      st.head_seq := s;
-      st.head_hash := ev->>'hash';
-      st.head_at := ev->>'at';
-      inserted := inserted + 1;
-    END LOOP;
-    UPDATE central_stations SET head_seq = st.head_seq, head_hash = st.head_hash, head_at = st.head_at,
-           shipped_at = now() WHERE station_id = p_station;
+    CREATE TEMP TABLE IF NOT EXISTS central_incoming (
+      seq bigint, event_id uuid, at text, station_id text, operator text, batch_id text, unit_id text,
+      slot integer, step text, kind text, outcome text, details text, supersedes bigint, prev_hash text, hash text
+    ) ON COMMIT DROP;
+    TRUNCATE central_incoming;
+    INSERT INTO central_incoming
+      SELECT * FROM jsonb_to_recordset(p_events) AS x(
+        seq bigint, event_id uuid, at text, station_id text, operator text, batch_id text, unit_id text,
+        slot integer, step text, kind text, outcome text, details text, supersedes bigint, prev_hash text, hash text);
+    SELECT station_id INTO other_station FROM central_incoming WHERE station_id IS DISTINCT FROM p_station LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'an event of the batch names station %, not %', other_station, p_station
+        USING ERRCODE = 'data_exception';
+    END IF;
+
+    -- Sent again (a shipper that crashed after the commit): each must be the event received.
+    SELECT i.seq, i.hash, e.hash AS stored INTO bad
+      FROM central_incoming i LEFT JOIN central_events e ON e.station_id = p_station AND e.seq = i.seq
+     WHERE i.seq <= st.head_seq AND e.hash IS DISTINCT FROM i.hash ORDER BY i.seq LIMIT 1;
+    IF FOUND THEN
+      RETURN central_refuse(p_station, bad.seq, format(
+        'event seq %s differs from the one received before (hash %s…, received %s…)%s: the station''s file was rewritten after it was shipped',
+        bad.seq, left(bad.hash, 16), left(bad.stored, 16),
+        -- The one before it was sent too, and matched: this is where the file starts to differ.
+        CASE WHEN bad.seq = 1 OR EXISTS (SELECT 1 FROM central_incoming WHERE seq = bad.seq - 1)
+             THEN format('; seq %s is the first that differs', bad.seq) ELSE '' END));
+    END IF;
+    SELECT count(*) INTO resent FROM central_incoming WHERE seq <= st.head_seq;
+
+    -- New events: seq head + 1, head + 2, ... each linked to the one before (the first to the head).
+    SELECT seq, expected_seq INTO gap FROM (
+      SELECT seq, st.head_seq + row_number() OVER (ORDER BY seq) AS expected_seq
+        FROM central_incoming WHERE seq > st.head_seq) numbered
+     WHERE seq <> expected_seq ORDER BY seq LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'events of station % must follow seq %, got seq %', p_station,
+        gap.expected_seq - 1, gap.seq USING ERRCODE = 'data_exception';
+    END IF;
+    SELECT seq, prev_hash, linked_to INTO bad FROM (
+      SELECT seq, prev_hash,
+             coalesce(lag(hash) OVER (ORDER BY seq), st.head_hash) AS linked_to
+        FROM central_incoming WHERE seq > st.head_seq) linked
+     WHERE prev_hash IS DISTINCT FROM linked_to ORDER BY seq LIMIT 1;
+    last_ok := CASE WHEN FOUND THEN bad.seq - 1 ELSE NULL END;
+
+    INSERT INTO central_events (station_id, seq, event_id, at, operator, batch_id, unit_id, slot, step, kind,
+                                outcome, details, supersedes, prev_hash, hash)
+      SELECT p_station, seq, event_id, at, operator, batch_id, unit_id, slot, step, kind, outcome, details,
+             supersedes, prev_hash, hash
+        FROM central_incoming
+       WHERE seq > st.head_seq AND (last_ok IS NULL OR seq <= last_ok)
+       ORDER BY seq;
+    GET DIAGNOSTICS inserted = ROW_COUNT;
+    IF inserted > 0 THEN
+      SELECT seq, hash, at INTO st.head_seq, st.head_hash, st.head_at
+        FROM central_incoming WHERE seq = st.head_seq + inserted;
+      UPDATE central_stations SET head_seq = st.head_seq, head_hash = st.head_hash, head_at = st.head_at,
+             shipped_at = now() WHERE station_id = p_station;
+    END IF;
+    IF last_ok IS NOT NULL THEN
+      RETURN central_refuse(p_station, bad.seq, format(
+        'event seq %s does not continue the chain received so far: its prev hash %s… is not the hash %s… of seq %s',
+        bad.seq, left(bad.prev_hash, 16), left(bad.linked_to, 16), bad.seq - 1));
+    END IF;
     RETURN jsonb_build_object('ok', true, 'inserted', inserted, 'resent', resent, 'headSeq', st.head_seq,
                               'headHash', st.head_hash);
   END $$;

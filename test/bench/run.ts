@@ -8,8 +8,10 @@
  *   npm run bench -- --only generate --review-units 1000000   # the trail generator itself
  *   npm run bench -- --only responsiveness --slots 16,32      # serve's event loop, stream bytes, screen, RSS
  *   npm run bench -- --only responsiveness --slots 32 --renderer-at none --cpu-prof --temp-root /dev/shm
+ *   npm run bench -- --only central --central-stations 20 --central-units 50000 --central-concurrency 4
  */
 import { auditBench } from './audit-bench';
+import { centralBench, DEFAULT_CENTRAL_OPTIONS } from './central-bench';
 import { DEFAULT_FLOOR_OPTIONS, unitsPerHourBench } from './floor/units-per-hour-bench';
 import { generateTrailBench } from './generate-trail-bench';
 import { provisionBench } from './provision-bench';
@@ -50,7 +52,16 @@ function passThrough(name: string): string[] {
   return args;
 }
 
-const SUITES = ['floor', 'responsiveness', 'provision', 'audit', 'review', 'report', 'generate'] as const;
+const SUITES = [
+  'floor',
+  'responsiveness',
+  'provision',
+  'audit',
+  'review',
+  'report',
+  'central',
+  'generate',
+] as const;
 type Suite = (typeof SUITES)[number];
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
@@ -58,11 +69,12 @@ if (only !== undefined && !(SUITES as readonly string[]).includes(only)) {
   throw new Error(`--only takes one of ${SUITES.join(', ')}`);
 }
 /**
- * By default everything but the generator's own bench (the review bench reports generation when it is not cached)
- * and `provision`, the older in-process sandbox batch that `floor` measures honestly (run it with --only).
+ * By default everything but the generator's own bench (the review bench reports generation when it is not cached),
+ * `provision`, the older in-process sandbox batch that `floor` measures honestly, and `central` (20 stations x
+ * 50,000 units into PostgreSQL: minutes of its own): run those with --only.
  */
 const runs = (suite: Suite) =>
-  only === undefined ? suite !== 'generate' && suite !== 'provision' : only === suite;
+  only === undefined ? !['generate', 'provision', 'central'].includes(suite) : only === suite;
 
 const benchmarks: object[] = [];
 if (runs('floor')) {
@@ -87,6 +99,16 @@ if (runs('audit')) {
 }
 if (runs('review')) benchmarks.push(await reviewBench({ units: arg('review-units', 1_000_000) }));
 if (runs('report')) benchmarks.push(await reportBench({ units: arg('report-units', 10_000) }));
+if (runs('central')) {
+  benchmarks.push(
+    await centralBench({
+      stations: arg('central-stations', DEFAULT_CENTRAL_OPTIONS.stations),
+      unitsPerStation: arg('central-units', DEFAULT_CENTRAL_OPTIONS.unitsPerStation),
+      concurrency: arg('central-concurrency', DEFAULT_CENTRAL_OPTIONS.concurrency),
+      batchSize: arg('central-batch', DEFAULT_CENTRAL_OPTIONS.batchSize),
+    }),
+  );
+}
 if (runs('generate')) benchmarks.push(await generateTrailBench({ units: arg('review-units', 1_000_000) }));
 if (runs('responsiveness')) {
   benchmarks.push(
