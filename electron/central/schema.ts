@@ -5,7 +5,8 @@
  *
  * - `central_stations`: each station registered once with its public key, and the head of its chain as received.
  * - `central_events`: every station's events exactly as the station hashed them (`details` is the canonical JSON
- *   text: jsonb would reorder its keys, and the hash could not be checked again).
+ *   text: jsonb would reorder its keys, and the hash could not be checked again). Append-only (triggers refuse
+ *   UPDATE, DELETE and TRUNCATE); someone who drops the triggers is caught by `station central verify`.
  * - `central_refusals`: every time a station's events were refused, and why.
  * - `central_ingest(station, events)`: the only way events get in. It takes a station's events in seq order and
  *   keeps those that continue the chain it holds; a resent event must be the one it already has (same hash). An
@@ -51,6 +52,15 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
     received_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (station_id, seq)
   );
+  -- Append-only, as the station's own table: what was received is never edited or removed through SQL.
+  CREATE FUNCTION central_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    RAISE EXCEPTION 'central_events is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+  END $$;
+  CREATE TRIGGER central_events_no_update BEFORE UPDATE OR DELETE ON central_events
+    FOR EACH ROW EXECUTE FUNCTION central_events_append_only();
+  CREATE TRIGGER central_events_no_truncate BEFORE TRUNCATE ON central_events
+    FOR EACH STATEMENT EXECUTE FUNCTION central_events_append_only();
   CREATE INDEX central_events_unit ON central_events (unit_id, station_id, seq) WHERE unit_id IS NOT NULL;
   CREATE INDEX central_events_batch ON central_events (batch_id, station_id, seq) WHERE batch_id IS NOT NULL;
   CREATE INDEX central_events_kind_at ON central_events (kind, at);

@@ -417,6 +417,60 @@ describe('shipping every station to the central database', () => {
     }
   }, 120_000);
 
+  it('keeps what it received append-only, and central verify names an event edited behind the triggers', async () => {
+    const station = makeStation('line8-st1', 'Line 8');
+    await provision(station, 'one');
+    const shipped = await runStation(syncArgs(station, '--once'), { env: central.env, timeoutMs: 60_000 });
+    expect(shipped.code, shipped.stderr).toBe(0);
+    const pool = central.pool();
+    let target = 0;
+    try {
+      target = (
+        await pool.query<{ seq: number }>(
+          "SELECT seq::integer AS seq FROM central_events WHERE station_id = $1 AND kind = 'unit.finished' AND details LIKE '%\"deviceId\"%' ORDER BY seq LIMIT 1",
+          [station.id],
+        )
+      ).rows[0]!.seq;
+      await expect(
+        pool.query("UPDATE central_events SET details = '{}' WHERE station_id = $1 AND seq = $2", [
+          station.id,
+          target,
+        ]),
+      ).rejects.toThrow('central_events is append-only: UPDATE refused');
+      await expect(
+        pool.query('DELETE FROM central_events WHERE station_id = $1', [station.id]),
+      ).rejects.toThrow('central_events is append-only: DELETE refused');
+      // An administrator who switches the triggers off can edit a row: the re-walk finds it.
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('ALTER TABLE central_events DISABLE TRIGGER central_events_no_update');
+        await client.query(
+          `UPDATE central_events SET details = replace(details, '"deviceId":"', '"deviceId":"f') WHERE station_id = $1 AND seq = $2`,
+          [station.id, target],
+        );
+        await client.query('ALTER TABLE central_events ENABLE TRIGGER central_events_no_update');
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    } finally {
+      await pool.end();
+    }
+    const verify = await runStation(
+      ['central', 'verify', '--central', central.url, '--station', station.id],
+      {
+        env: central.env,
+        timeoutMs: 60_000,
+      },
+    );
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(
+      `${station.id} (Test site / Line 8): TAMPERED at seq ${target} (changed): event seq ${target} was changed (hash mismatch)`,
+    );
+    expect(verify.stderr).toContain(`1 of 1 stations need attention: ${station.id}`);
+  }, 120_000);
+
   it('takes the password from the secret store only, and says what is wrong with a bad URL', async () => {
     const station = makeStation('line5-st1', 'Line 5');
     const withPassword = await runStation(
