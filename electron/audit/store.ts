@@ -160,6 +160,8 @@ export class AuditStore {
   private queued: QueuedAppend[] = [];
   private flushTimer: NodeJS.Immediate | null = null;
   private written = { events: 0, commits: 0 };
+  /** Events the transaction being committed has appended (counted into `written` once it commits). */
+  private appendedInTransaction = 0;
 
   private constructor(
     private readonly db: Database.Database,
@@ -284,8 +286,6 @@ export class AuditStore {
 
   /** Commits what `appendSoon` queued, now. Failures reach the queued callers, not this one. */
   flushQueued(): void {
-    if (this.flushTimer) clearImmediate(this.flushTimer);
-    this.flushTimer = null;
     if (this.queued.length === 0) return;
     if (this.closed || this.failure !== null) {
       const error = this.closed ? new Error('the audit store is closed') : new AuditWriteError(this.failure);
@@ -332,8 +332,19 @@ export class AuditStore {
   /** Reads a station-owned side table (accounts). */
   readSideTable<T>(read: (db: Database.Database) => T): T {
     if (this.closed) throw new Error('the audit store is closed');
+    return read(this.reader);
+  }
+
+  /** The connection for a read: every event appended before it is committed first, so the read sees it. */
+  private get reader(): Database.Database {
     this.flushQueued();
-    return read(this.db);
+    return this.db;
+  }
+
+  /** The views for a read, likewise. */
+  private get views(): Projections {
+    this.flushQueued();
+    return this.projections;
   }
 
   /**
@@ -417,7 +428,7 @@ export class AuditStore {
 
   private commit<T>(work: () => T, checkpointWhenDue = true): T {
     const checkpointed = this.lastCheckpointSeq;
-    const headBefore = this.lastRow.get()?.seq ?? 0;
+    this.appendedInTransaction = 0;
     try {
       const result = this.db
         .transaction(() => {
@@ -429,9 +440,8 @@ export class AuditStore {
           return value;
         })
         .immediate();
-      const headAfter = this.lastRow.get()?.seq ?? 0;
-      if (headAfter > headBefore) {
-        this.written.events += headAfter - headBefore;
+      if (this.appendedInTransaction > 0) {
+        this.written.events += this.appendedInTransaction;
         this.written.commits += 1;
       }
       this.announceCheckpoints();
@@ -482,6 +492,7 @@ export class AuditStore {
     };
     const hash = eventHash(fields);
     this.insertEvent.run({ ...fields, details: detailsJson, hash });
+    this.appendedInTransaction += 1;
     this.projections.apply(fields);
     return rowToEvent({ ...fields, details: detailsJson, hash });
   }
@@ -498,8 +509,7 @@ export class AuditStore {
 
   /** The last event recorded, or null for an empty trail. */
   lastEvent(): AuditEvent | null {
-    this.flushQueued(); // a read sees every event appended before it
-    const row = this.db
+    const row = this.reader
       .prepare<[], EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT 1`)
       .get();
     return row ? rowToEvent(row) : null;
@@ -507,8 +517,7 @@ export class AuditStore {
 
   /** Events with seq > afterSeq, oldest first: what an outbox ships next. */
   eventsAfter(afterSeq: number, limit = 1000): AuditEvent[] {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.db
+    return this.reader
       .prepare<[number, number], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
       )
@@ -517,18 +526,15 @@ export class AuditStore {
   }
 
   unit(unitId: string): UnitRecord | null {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.projections.unit(unitId);
+    return this.views.unit(unitId);
   }
 
   batch(batchId: string): BatchRecord | null {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.projections.batch(batchId);
+    return this.views.batch(batchId);
   }
 
   unitHistory(unitId: string): UnitHistory {
-    this.flushQueued(); // a read sees every event appended before it
-    const rows = this.db
+    const rows = this.reader
       .prepare<[string], EventRow & { superseded_by: string | null }>(
         `SELECT ${EVENT_COLUMNS.split(', ')
           .map((c) => `e.${c}`)
@@ -538,7 +544,7 @@ export class AuditStore {
       )
       .all(unitId);
     return {
-      unit: this.projections.unit(unitId),
+      unit: this.views.unit(unitId),
       events: rows.map((row) => ({
         ...rowToEvent(row),
         supersededBy: row.superseded_by
@@ -552,10 +558,9 @@ export class AuditStore {
   }
 
   batchSummary(batchId: string): BatchSummary | null {
-    this.flushQueued(); // a read sees every event appended before it
-    const batch = this.projections.batch(batchId);
+    const batch = this.views.batch(batchId);
     if (!batch) return null;
-    const c = this.projections.stateCounts(batchId);
+    const c = this.views.stateCounts(batchId);
     const finished = c.passed + c.failed;
     return {
       batch,
@@ -566,32 +571,28 @@ export class AuditStore {
       failed: c.failed,
       cancelled: c.cancelled,
       voided: c.voided,
-      firstPass: this.projections.firstPassCount(batchId),
+      firstPass: this.views.firstPassCount(batchId),
       yield: finished === 0 ? null : c.passed / finished,
     };
   }
 
   /** Units started but not passed, failed or voided: what the journal must resume or reconcile after a restart. */
   unfinishedUnits(): UnitRecord[] {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.projections.unfinishedUnits();
+    return this.views.unfinishedUnits();
   }
 
   openBatches(): BatchRecord[] {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.projections.openBatches();
+    return this.views.openBatches();
   }
 
   /** The batch most recently opened under this name, or null. */
   batchByName(name: string): BatchRecord | null {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.projections.batchByName(name);
+    return this.views.batchByName(name);
   }
 
   /** The `batch.opened` event of a batch (its details hold work order and target), or null. */
   batchOpenedEvent(batchId: string): AuditEvent | null {
-    this.flushQueued(); // a read sees every event appended before it
-    const row = this.db
+    const row = this.reader
       .prepare<[string], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE batch_id = ? AND kind = 'batch.opened' ORDER BY seq LIMIT 1`,
       )
@@ -601,26 +602,22 @@ export class AuditStore {
 
   /** Units of the batch that passed at or after `since` (an audit timestamp): units per hour over a window. */
   passedSince(batchId: string, since: string): number {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.projections.passedSince(batchId, since);
+    return this.views.passedSince(batchId, since);
   }
 
   /** The unit last started on this slot number in this batch, or null. */
   lastUnitOnSlot(batchId: string, slot: number): UnitRecord | null {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.projections.lastUnitOnSlot(batchId, slot);
+    return this.views.lastUnitOnSlot(batchId, slot);
   }
 
   /** The last unit that passed with this scanned serial number, or null. */
   passedUnitBySerial(serialNumber: string): UnitRecord | null {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.projections.passedUnitBySerial(serialNumber);
+    return this.views.passedUnitBySerial(serialNumber);
   }
 
   /** The unit that last passed for this board identity, or null. */
   passedUnitByMcuId(soc: string, mcuId: string): UnitRecord | null {
-    this.flushQueued(); // a read sees every event appended before it
-    return this.projections.passedUnitByMcuId(soc, mcuId);
+    return this.views.passedUnitByMcuId(soc, mcuId);
   }
 
   /**
