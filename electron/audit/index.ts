@@ -2,6 +2,8 @@
 export {
   AuditStore,
   assertDurablePragmas,
+  EVENT_COLUMNS,
+  type EventRow,
   type AuditStoreOptions,
   type SideTableTransaction,
   type CheckpointAnchor,

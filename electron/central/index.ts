@@ -16,3 +16,4 @@ export {
 } from './shipper';
 export { verifyCentral, type StationVerdict } from './central-verify';
 export { ShippingLoop, type CentralState, type CentralStatus } from './shipping-loop';
+export { openTrailShipping, type TrailShipping } from './trail-shipping';

@@ -8,16 +8,15 @@
  */
 import Database from 'better-sqlite3';
 import type pg from 'pg';
-import { eventChainVerifier, keyFingerprint } from '../audit';
+import { EVENT_COLUMNS, eventChainVerifier, keyFingerprint, type EventRow } from '../audit';
 import { migrateCentral } from './schema';
 
+/** Who the station is, as its config's `station` section says (the central database shows it per station). */
 export interface StationRegistration {
   id: string;
-  name?: string;
-  site?: string;
-  line?: string;
-  /** The station's Ed25519 public key: registered once, every later checkpoint must verify with it. */
-  publicKey: Buffer;
+  name?: string | undefined;
+  site?: string | undefined;
+  line?: string | undefined;
 }
 
 export interface ShipResult {
@@ -53,27 +52,6 @@ export class LocalTrailError extends Error {
   }
 }
 
-interface LocalRow {
-  seq: number;
-  event_id: string;
-  at: string;
-  station_id: string;
-  operator: string | null;
-  batch_id: string | null;
-  unit_id: string | null;
-  slot: number | null;
-  step: string | null;
-  kind: string;
-  outcome: string | null;
-  details: string;
-  supersedes: number | null;
-  prev_hash: string;
-  hash: string;
-}
-
-const COLUMNS =
-  'seq, event_id, at, station_id, operator, batch_id, unit_id, slot, step, kind, outcome, details, supersedes, prev_hash, hash';
-
 interface IngestResult {
   ok: boolean;
   refused?: boolean;
@@ -84,12 +62,18 @@ interface IngestResult {
 
 export class TrailShipper {
   private readonly local: Database.Database;
-  private migrated = false;
+  private readonly eventsAfter: Database.Statement<[number, number], EventRow>;
+  private readonly eventAt: Database.Statement<[number], EventRow>;
+  private readonly lastSeq: Database.Statement<[], { seq: number | null }>;
+  /** Migrated and registered: done once per shipper, not every round. */
+  private ready = false;
 
   constructor(
     private readonly options: {
       databaseFile: string;
       station: StationRegistration;
+      /** The station's Ed25519 public key: registered once, every later checkpoint must verify with it. */
+      publicKey: Buffer;
       pool: pg.Pool;
       /** Events per ingest transaction. */
       batchSize?: number;
@@ -97,6 +81,11 @@ export class TrailShipper {
   ) {
     // Read-only beside the running station (WAL: readers never block its writes).
     this.local = new Database(options.databaseFile, { readonly: true, fileMustExist: true });
+    this.eventsAfter = this.local.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+    );
+    this.eventAt = this.local.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = ?`);
+    this.lastSeq = this.local.prepare('SELECT max(seq) AS seq FROM events');
   }
 
   close(): void {
@@ -105,20 +94,19 @@ export class TrailShipper {
 
   /** The last seq of the station's own trail. */
   localSeq(): number {
-    return (
-      this.local.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM events').get()?.seq ?? 0
-    );
+    return this.lastSeq.get()?.seq ?? 0;
   }
 
   /** Ships everything the trail holds now; throws CentralRefusedError, LocalTrailError or the database's error. */
   async shipPending(): Promise<ShipResult> {
     const client = await this.options.pool.connect();
     try {
-      if (!this.migrated) {
+      if (!this.ready) {
         await migrateCentral(client);
-        this.migrated = true;
+        await this.register(client);
+        this.ready = true;
       }
-      const registered = await this.register(client);
+      const registered = await this.registration(client);
       let head = registered.headSeq;
       // What the central database holds must still be the station's: a file rewritten (or replaced) after it was
       // shipped is caught here, new events or not.
@@ -143,11 +131,8 @@ export class TrailShipper {
       }
       let shipped = 0;
       const batchSize = this.options.batchSize ?? 500;
-      const select = this.local.prepare<[number, number], LocalRow>(
-        `SELECT ${COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
-      );
       for (;;) {
-        const rows = select.all(head, batchSize);
+        const rows = this.eventsAfter.all(head, batchSize);
         if (rows.length === 0) break;
         this.checkBeforeShipping(rows, head, registered.publicKey);
         const { rows: answer } = await client.query<{ result: IngestResult }>(
@@ -166,24 +151,29 @@ export class TrailShipper {
     }
   }
 
-  /** Registers the station once; afterwards its key must be the registered one. Returns the central head. */
-  private async register(
-    client: pg.PoolClient,
-  ): Promise<{ headSeq: number; headHash: string; publicKey: Buffer }> {
-    const { station } = this.options;
-    const fingerprint = keyFingerprint(station.publicKey);
+  /** Registers the station with its key, unless its id is registered already (then `registration` checks it). */
+  private async register(client: pg.PoolClient): Promise<void> {
+    const { station, publicKey } = this.options;
     await client.query(
       `INSERT INTO central_stations (station_id, public_key, public_key_fp, name, site, line)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (station_id) DO NOTHING`,
       [
         station.id,
-        station.publicKey.toString('base64'),
-        fingerprint,
+        publicKey.toString('base64'),
+        keyFingerprint(publicKey),
         station.name ?? null,
         station.site ?? null,
         station.line ?? null,
       ],
     );
+  }
+
+  /** The station as registered: its key must be this station's, and it must not be refused. Returns its head. */
+  private async registration(
+    client: pg.PoolClient,
+  ): Promise<{ headSeq: number; headHash: string; publicKey: Buffer }> {
+    const { station } = this.options;
+    const fingerprint = keyFingerprint(this.options.publicKey);
     const { rows } = await client.query<{
       public_key: string;
       public_key_fp: string;
@@ -216,7 +206,7 @@ export class TrailShipper {
   }
 
   /** The batch must continue the central head and check out: hashes, links, signatures by the registered key. */
-  private checkBeforeShipping(rows: LocalRow[], head: number, publicKey: Buffer): void {
+  private checkBeforeShipping(rows: EventRow[], head: number, publicKey: Buffer): void {
     const at = head > 0 ? this.localRow(head) : undefined;
     const verifier = eventChainVerifier(
       publicKey,
@@ -238,8 +228,8 @@ export class TrailShipper {
     }
   }
 
-  private localRow(seq: number): LocalRow | undefined {
-    return this.local.prepare<[number], LocalRow>(`SELECT ${COLUMNS} FROM events WHERE seq = ?`).get(seq);
+  private localRow(seq: number): EventRow | undefined {
+    return this.eventAt.get(seq);
   }
 
   /**
@@ -272,7 +262,7 @@ export class TrailShipper {
         const evidence = [differing - 1, differing]
           .filter((seq) => seq >= 1)
           .map((seq) => this.localRow(seq))
-          .filter((row): row is LocalRow => row !== undefined);
+          .filter((row): row is EventRow => row !== undefined);
         const { rows } = await client.query<{ result: IngestResult }>(
           'SELECT central_note_difference($1, $2::jsonb) AS result',
           [station, JSON.stringify(evidence)],

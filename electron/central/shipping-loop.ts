@@ -63,11 +63,6 @@ export class ShippingLoop {
     return this.running ?? Promise.resolve();
   }
 
-  /** Ships at once instead of at the next interval (new events were appended). */
-  nudge(): void {
-    this.wake?.();
-  }
-
   async stop(): Promise<void> {
     this.stopped.abort();
     this.wake?.();

@@ -5,13 +5,7 @@
  * far behind the station is, and into the log.
  */
 import type { Logger } from 'pino';
-import {
-  CentralConfigError,
-  describeCentralUrl,
-  openCentralPool,
-  ShippingLoop,
-  TrailShipper,
-} from '../central';
+import { CentralConfigError, openTrailShipping, ShippingLoop } from '../central';
 import type { SecretStore } from '../secrets';
 import type { StationConfig } from '../../station-config';
 import type { EventBus } from './event-bus';
@@ -32,30 +26,22 @@ export async function startCentralShipping(input: {
   now: () => Date;
   logger?: Logger;
 }): Promise<CentralShipping> {
-  const { station } = input.config;
-  let pool;
+  let shipping;
   try {
-    pool = await openCentralPool(input.url, input.secrets, {
-      applicationName: `infuse-station ${station.id}`,
+    shipping = await openTrailShipping({
+      url: input.url,
+      secrets: input.secrets,
+      databaseFile: input.databaseFile,
+      station: input.config.station,
+      publicKey: input.publicKey,
+      // Small batches: each is checked on the station's event loop before it goes.
+      batchSize: 200,
     });
   } catch (error) {
     if (error instanceof CentralConfigError) throw new StationSetupError(error.message);
     throw error;
   }
-  const shipper = new TrailShipper({
-    databaseFile: input.databaseFile,
-    station: {
-      id: station.id,
-      name: station.name,
-      ...(station.site !== undefined && { site: station.site }),
-      ...(station.line !== undefined && { line: station.line }),
-      publicKey: input.publicKey,
-    },
-    pool,
-    // Small batches: each is checked on the station's event loop before it goes.
-    batchSize: 200,
-  });
-  const where = describeCentralUrl(input.url);
+  const { shipper, where } = shipping;
   const loop = new ShippingLoop({
     shipper,
     url: where,
@@ -73,8 +59,7 @@ export async function startCentralShipping(input: {
   return {
     async stop() {
       await loop.stop();
-      shipper.close();
-      await pool.end().catch(() => undefined);
+      await shipping.close();
     },
   };
 }

@@ -78,8 +78,8 @@ export async function centralBench(options: CentralBenchOptions) {
             id: stationId(i),
             site: 'Bench site',
             line: `Line ${1 + Math.floor(i / 4)}`,
-            publicKey: trailSigner(seed).publicKey,
           },
+          publicKey: trailSigner(seed).publicKey,
           pool,
           batchSize: options.batchSize,
         });

@@ -15,7 +15,7 @@ import {
   LocalTrailError,
   openCentralPool,
   ShippingLoop,
-  TrailShipper,
+  openTrailShipping,
   verifyCentral,
   type ShipResult,
 } from '../../central';
@@ -72,23 +72,24 @@ async function sync(options: SyncOptions): Promise<void> {
       `this station has no signing key in ${secrets.dir}: run the station once (or station identity) before shipping its trail`,
       EXIT_USAGE,
     );
-  const { station } = loaded.config;
-  const pool = await openCentralPool(url, secrets, { applicationName: `infuse-station ${station.id}` });
-  const shipper = new TrailShipper({
-    databaseFile,
-    station: {
-      id: station.id,
-      ...(station.name !== undefined && { name: station.name }),
-      ...(station.site !== undefined && { site: station.site }),
-      ...(station.line !== undefined && { line: station.line }),
+  let shipping;
+  try {
+    shipping = await openTrailShipping({
+      url,
+      secrets,
+      databaseFile,
+      station: loaded.config.station,
       publicKey: signer.publicKey,
-    },
-    pool,
-    ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
-  });
-  const where = describeCentralUrl(url);
+      ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
+    });
+  } catch (error) {
+    if (error instanceof CentralConfigError) throw new CliError(error.message, EXIT_USAGE);
+    throw error;
+  }
+  const { shipper, where } = shipping;
   const report = (result: ShipResult) => {
-    if (options.json) printJson({ state: result.behind === 0 ? 'caught-up' : 'behind', ...result });
+    // The loop's words for the same states (shipping-loop.ts).
+    if (options.json) printJson({ state: result.behind === 0 ? 'caught-up' : 'catching-up', ...result });
     else
       printProgress(
         `shipped ${result.shipped} events to ${where}: central holds seq ${result.centralSeq} of ${result.localSeq}${result.behind > 0 ? `, ${result.behind} behind` : ''}`,
@@ -124,8 +125,7 @@ async function sync(options: SyncOptions): Promise<void> {
     await loop.stop();
     if (loop.status.state === 'refused') throw new CliError(loop.status.problem ?? 'refused');
   } finally {
-    shipper.close();
-    await pool.end().catch(() => undefined);
+    await shipping.close();
   }
 }
 
