@@ -55,9 +55,13 @@ function postgresUid(): { uid: number; gid: number } | null {
  * A test CA and a server certificate for 127.0.0.1 signed by it (openssl, Debian's), in `dir`: what a customer's
  * database with TLS looks like. The key belongs to the server's user, readable by it alone, as PostgreSQL demands.
  */
-function makeServerCertificate(dir: string, owner: { uid: number; gid: number } | null): { caFile: string } {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(
+const openssl = (dir: string, ...args: string[]) =>
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+
+/** A self-signed test CA in `dir` (ca.key, ca.crt); returns the certificate's path. */
+export function makeTestCa(dir: string, name = 'station test CA'): string {
+  openssl(
+    dir,
     'req',
     '-x509',
     '-newkey',
@@ -70,8 +74,14 @@ function makeServerCertificate(dir: string, owner: { uid: number; gid: number } 
     '-days',
     '2',
     '-subj',
-    '/CN=station test CA',
+    `/CN=${name}`,
   );
+  return join(dir, 'ca.crt');
+}
+
+function makeServerCertificate(dir: string, owner: { uid: number; gid: number } | null): { caFile: string } {
+  const caFile = makeTestCa(dir);
+  const run = (...args: string[]) => openssl(dir, ...args);
   run(
     'req',
     '-newkey',
@@ -104,7 +114,7 @@ function makeServerCertificate(dir: string, owner: { uid: number; gid: number } 
   );
   chmodSync(join(dir, 'server.key'), 0o600);
   if (owner) chownSync(join(dir, 'server.key'), owner.uid, owner.gid);
-  return { caFile: join(dir, 'ca.crt') };
+  return { caFile };
 }
 
 export async function startCentralPostgres(options: { tls?: boolean } = {}): Promise<CentralPostgres> {

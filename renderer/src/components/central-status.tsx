@@ -1,7 +1,7 @@
 /**
- * How far this station's record has reached the central database, in the banner: quiet when up to date, amber
- * while offline with how many events wait, red when the central database refused the station (QA must look).
- * Nothing when the station ships nowhere.
+ * How far this station's record has reached the central database (the operator screen's status bar, the QA and
+ * supervisor screens' header): quiet when up to date, amber while offline with how many events wait, red when the
+ * central database refused the station (QA must look). Nothing when the station ships nowhere.
  */
 import { STRINGS } from '../strings';
 import { useStation } from '../store/hooks';

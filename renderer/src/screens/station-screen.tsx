@@ -67,7 +67,6 @@ function BatchBanner({
       ) : (
         <span className="banner-batch muted">{STRINGS.banner.noBatch}</span>
       )}
-      <CentralStatusChip />
       <span className="banner-spacer" />
       {mayOperate &&
         (batch ? (
@@ -368,8 +367,12 @@ function Footer() {
             : STRINGS.footer.scanRefused(lastScan.text)
           : STRINGS.footer.noScan}
       </span>
-      <span className={`connection connection-${connection}`}>
-        {connection === 'live' ? STRINGS.connection.live : STRINGS.connection.connecting}
+      {/* Where the record is going, beside whether this screen reaches the station: the banner has no room. */}
+      <span className="footer-status">
+        <CentralStatusChip />
+        <span className={`connection connection-${connection}`}>
+          {connection === 'live' ? STRINGS.connection.live : STRINGS.connection.connecting}
+        </span>
       </span>
     </footer>
   );

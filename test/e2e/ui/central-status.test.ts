@@ -1,7 +1,8 @@
 /**
- * The banner says how far the station's record has reached the central database: here the database cannot be
+ * The operator screen's status bar says how far the station's record has reached the central database: here the database cannot be
  * reached (nothing listens on its port), so the chip says offline, the tooltip says why and that provisioning
- * goes on, and a unit still passes. Screenshot under test-results/ui/.
+ * goes on, and units still pass. 32 slots at 1920x1080 with a long batch name, the most crowded screen: nothing
+ * may scroll or be pushed off it. Screenshot under test-results/ui/.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ let page: Page;
 
 beforeAll(async () => {
   const dir = tempDir('station-ui-central-');
-  const file = writeScenarioConfig(dir, 2);
+  const file = writeScenarioConfig(dir, 32);
   const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   // A port nothing listens on: the central database is "down" from the start.
   config.central = { url: `postgres://station@127.0.0.1:${await freePort()}/central`, intervalMs: 500 };
@@ -32,7 +33,7 @@ afterAll(async () => {
   await station?.close();
 });
 
-describe('the central database in the banner', () => {
+describe('the central database in the status bar', () => {
   it('says offline, with events waiting, while units pass', { timeout: 120_000 }, async () => {
     await logInWithKeypad(page, 'operator', '1111');
     const chip = page.getByTestId('central-status');
@@ -41,11 +42,32 @@ describe('the central database in the banner', () => {
       /^Audit record shipped to postgres:\/\/station@127\.0\.0\.1:\d+\/central\. .*ECONNREFUSED.*the station keeps provisioning.*Provisioning does not wait for it\.$/,
     );
     await page.getByRole('button', { name: 'Open batch' }).click();
-    await page.getByLabel('Batch name').fill('Offline week');
+    await page.getByLabel('Batch name').fill('Offline week 49, sensors for the north hall');
     await page.getByRole('dialog').getByRole('button', { name: 'Open batch' }).click();
     await waitSlotState(page, 'slot-1', 'passed', 60_000);
     await waitSlotState(page, 'slot-2', 'passed', 60_000);
     await shot(page, 'central-offline');
+    const fits = await page.evaluate(`(() => {
+      const banner = document.querySelector('header.banner');
+      const logout = [...banner.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Log out');
+      const chip = document.querySelector('[data-testid="central-status"]').getBoundingClientRect();
+      return {
+        pageScrolls: document.documentElement.scrollWidth > window.innerWidth
+          || document.documentElement.scrollHeight > window.innerHeight,
+        bannerOverflows: banner.scrollWidth > banner.clientWidth,
+        logoutRight: logout.getBoundingClientRect().right,
+        chipWidth: chip.width,
+        width: window.innerWidth,
+      };
+    })()`);
+    expect(fits).toMatchObject({ pageScrolls: false, bannerOverflows: false });
+    const { logoutRight, chipWidth, width } = fits as {
+      logoutRight: number;
+      chipWidth: number;
+      width: number;
+    };
+    expect(logoutRight).toBeLessThanOrEqual(width);
+    expect(chipWidth).toBeGreaterThan(100);
     expect(station.state().central).toMatchObject({ state: 'down', centralSeq: null });
   });
 });

@@ -42,12 +42,19 @@ async function openBatch(recipe: Partial<Recipe> = {}) {
 /** A unit on an in-memory virtual board (fast), built for the sandbox's cloud key. */
 async function onMemoryBoard(
   setup: Awaited<ReturnType<typeof openBatch>>,
-  options: { faults?: FaultRule[]; scan?: Record<string, string>; signal?: AbortSignal } = {},
+  options: {
+    faults?: FaultRule[];
+    scan?: Record<string, string>;
+    signal?: AbortSignal;
+    /** Looks into the board port before the unit runs (wraps a call to see when it is made). */
+    beforeRun?: (port: Awaited<ReturnType<typeof memoryBoard>>['port']) => void;
+  } = {},
 ) {
   const { board, port } = await memoryBoard({
     cloudPublicKey: setup.cloudPublicKey,
     ...(options.faults && { faults: options.faults }),
   });
+  options.beforeRun?.(port);
   const journal = new MemoryJournal();
   const result = await runUnit({
     unitId: randomUUID(),
@@ -159,20 +166,15 @@ describe('unit workflow against the sandbox', () => {
     const setup = await openBatch();
     const timing = timedCloud(setup.batch.cloud);
     setup.batch.cloud = timing.cloud;
-    const { port } = await memoryBoard({ cloudPublicKey: setup.cloudPublicKey });
     let challengeSentAt = Infinity;
-    const challenge = port.challenge.bind(port);
-    port.challenge = (bytes: Buffer) => {
-      challengeSentAt = performance.now();
-      return challenge(bytes);
-    };
-    const journal = new MemoryJournal();
-    const result = await runUnit({
-      unitId: randomUUID(),
-      attempt: 1,
-      batch: setup.batch,
-      board: port,
-      journal,
+    const { result, journal } = await onMemoryBoard(setup, {
+      beforeRun: (port) => {
+        const challenge = port.challenge.bind(port);
+        port.challenge = (bytes: Buffer) => {
+          challengeSentAt = performance.now();
+          return challenge(bytes);
+        };
+      },
     });
     expect(result.outcome, result.error?.operatorMessage).toBe('passed');
     const created = timing.calls.find((call) => call.name === 'createDevice')!;
