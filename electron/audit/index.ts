@@ -28,6 +28,7 @@ export {
   type TrailSigner,
 } from './signing';
 export { loadStationSigner } from './station-identity';
+export { openTrailInMemory } from './schema';
 export {
   checkSignature,
   computeRecordHash,

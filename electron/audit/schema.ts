@@ -3,6 +3,8 @@
  * runs in its own transaction together with the version bump, so a crash leaves the file at a whole version.
  * Migrations are append-only like the events: never edit one that has shipped, add the next.
  */
+import Database from 'better-sqlite3';
+
 export const MIGRATIONS: readonly string[] = [
   // 1: events (append-only, hash-chained) and the projections kept in step with them.
   `
@@ -151,3 +153,17 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * An empty trail in memory with this schema, for a slice of a trail copied from elsewhere (the central record):
+ * review and report code then reads it as it reads a station's file. Nothing is hashed or checked as rows go in:
+ * the rows are what the central database checked as it received them. Foreign keys are off, since a slice holds
+ * only the events its question needs, not every event a view row points at.
+ */
+export function openTrailInMemory(): Database.Database {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = OFF');
+  for (const migration of MIGRATIONS) db.exec(migration);
+  db.pragma(`user_version = ${MIGRATIONS.length}`);
+  return db;
+}

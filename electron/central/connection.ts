@@ -60,7 +60,12 @@ export function checkCentralUrl(url: string): URL {
 export async function openCentralPool(
   url: string,
   secrets: SecretStore,
-  options: { max?: number; applicationName?: string } = {},
+  options: {
+    max?: number;
+    applicationName?: string;
+    /** Every transaction read-only (the QA host): the server refuses a write even if the code tried one. */
+    readOnly?: boolean;
+  } = {},
 ): Promise<pg.Pool> {
   const parsed = checkCentralUrl(url);
   const password = await secrets.get(CENTRAL_PASSWORD_SECRET);
@@ -73,6 +78,7 @@ export async function openCentralPool(
     connectionTimeoutMillis: 10_000,
     // A query the database never answers must not hold the shipper forever.
     query_timeout: 60_000,
+    ...(options.readOnly && { options: '-c default_transaction_read_only=on' }),
   });
   // An idle connection the server dropped is an event on the pool, not a crash of the station.
   pool.on('error', () => undefined);

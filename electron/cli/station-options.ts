@@ -65,7 +65,11 @@ function portList(value: string): string[] {
   return ports;
 }
 
-export function addStationOptions(command: Command): Command {
+/**
+ * `central`: what --central means for this command. `ship` (run, provision): ship the trail there while running.
+ * `review` (serve): be the central QA/supervisor host over that database instead of a station.
+ */
+export function addStationOptions(command: Command, central: 'ship' | 'review' = 'ship'): Command {
   return (
     command
       .option('--config <file>', 'station config (default: $STATION_CONFIG, else the sandbox config)')
@@ -79,7 +83,9 @@ export function addStationOptions(command: Command): Command {
       .option('--secrets-dir <dir>', 'secrets folder for the headless secret store')
       .option(
         '--central <url>',
-        "ship the audit trail to this central PostgreSQL while running (instead of the config's central.url); password: secret central-database-password",
+        central === 'ship'
+          ? "ship the audit trail to this central PostgreSQL while running (instead of the config's central.url); password: secret central-database-password"
+          : "be the read-only central QA/supervisor host over this PostgreSQL: every station's units, records, dashboards and reports (filter by site, line, station); runs no line; password: secret central-database-password",
       )
       .option(
         '--sim-fault <[N:]spec>',

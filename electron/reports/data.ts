@@ -370,13 +370,26 @@ export function loadBatchReportData(
     // One read transaction: the views, the batch's events and the chain head are one consistent snapshot.
     db.exec('BEGIN');
     try {
-      return readBatch(db, dbFile, batchNameOrId, options.detail ?? 'full');
+      return readBatchReportData(db, dbFile, batchNameOrId, options);
     } finally {
       db.exec('COMMIT');
     }
   } finally {
     db.close();
   }
+}
+
+/**
+ * The same, from a trail already open (a station's file, or the slice of one station's record the central QA host
+ * copies out of the central database). `where` names it in errors.
+ */
+export function readBatchReportData(
+  db: Database.Database,
+  where: string,
+  batchNameOrId: string,
+  options: { detail?: ReportDetail } = {},
+): BatchReportData {
+  return readBatch(db, where, batchNameOrId, options.detail ?? 'full');
 }
 
 function readBatch(

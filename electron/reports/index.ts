@@ -1,6 +1,7 @@
 /** Batch reports: what other folders (the CLI, the station, the UI's host) may import. See README.md. */
 export {
   loadBatchReportData,
+  readBatchReportData,
   type BatchReportData,
   type ReportBatch,
   type ReportUnit,

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { verifyAuditChain, type TrailSigner } from '../audit';
 import { renderCfx } from './cfx';
 import { renderCsv } from './csv';
-import { loadBatchReportData, type BatchReportData } from './data';
+import { loadBatchReportData, type BatchReportData, type ReportDetail } from './data';
 import { ReportError } from './errors';
 import { pdfPageTemplates, renderBatchReportHtml, type ReportHtmlExtras } from './html';
 import {
@@ -64,6 +64,11 @@ export type ReportPhase = 'load' | 'stats' | 'verify-trail' | 'html' | ReportFor
 export interface WriteBatchReportOptions {
   /** The station's audit SQLite file (opened read-only). */
   dbFile: string;
+  /**
+   * The batch's data from elsewhere than `dbFile` (the central record, read by the central QA host): the export is
+   * then signed by that host's key, not the key of the station that wrote the trail (the data names that key).
+   */
+  loadData?: (batch: string, detail: ReportDetail) => Promise<BatchReportData>;
   /** Batch name (the most recent of that name) or id. */
   batch: string;
   /** Default: all four. */
@@ -182,8 +187,21 @@ async function exportBatch(
 ): Promise<WriteBatchReportResult> {
   // Only units.json and the CFX message carry measurements, logs and backend calls: the rest need a lighter scan.
   const detail = formats.includes('json') || formats.includes('cfx') ? 'full' : 'summary';
-  const data = time('load', () => loadBatchReportData(options.dbFile, options.batch, { detail }));
-  checkStation(data, options);
+  let data: BatchReportData;
+  if (options.loadData) {
+    const start = performance.now();
+    data = await options.loadData(options.batch, detail);
+    options.onTiming?.('load', performance.now() - start);
+    if (options.verifyTrail) {
+      throw new ReportError(
+        'REPORT_BAD_OPTION',
+        'a whole-trail walk runs over a station file: run `station central verify` for the central record',
+      );
+    }
+  } else {
+    data = time('load', () => loadBatchReportData(options.dbFile, options.batch, { detail }));
+    checkStation(data, options);
+  }
   const stats = time('stats', () =>
     batchStats(data, { ...(options.shifts !== undefined && { shifts: options.shifts }) }),
   );

@@ -59,6 +59,11 @@ const recordHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'the 64-hex record h
 /** Signing re-enters the PIN of the person logged in (21 CFR 11.200: each signing, not only the login). */
 const signingPinSchema = credentialSchema;
 const unitIdSchema = z.string().min(1).max(128);
+/**
+ * On the central record, which station's unit or batch is meant (ids are the stations' own). Left out, the id must
+ * name one station's; a station's own host takes only its own id.
+ */
+const stationIdSchema = z.string().min(1).max(128);
 
 const approvalSchema = z.strictObject({ operatorId: operatorIdSchema, pin: credentialSchema });
 
@@ -224,7 +229,7 @@ export const COMMANDS = {
     description: 'the values the units filters offer (batches, recipes, operators, slots, error codes)',
   }),
   'unit.detail': define({
-    input: z.strictObject({ unitId: unitIdSchema }),
+    input: z.strictObject({ unitId: unitIdSchema, stationId: stationIdSchema.optional() }),
     result: z.object({ detail: unitDetailSchema }),
     access: QA,
     description:
@@ -276,6 +281,7 @@ export const COMMANDS = {
   'batch.dashboard': define({
     input: z.strictObject({
       batchId: z.string().min(1).max(128),
+      stationId: stationIdSchema.optional(),
       /** UTC shift start times, e.g. ["06:00","14:00","22:00"] (the default). */
       shifts: z
         .array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a shift start is HH:MM (UTC)'))
@@ -288,7 +294,7 @@ export const COMMANDS = {
     description: "a batch's numbers: counts, first-pass yield, pace, failure Pareto, per operator/slot/shift",
   }),
   'batch.report': define({
-    input: z.strictObject({ batchId: z.string().min(1).max(128) }),
+    input: z.strictObject({ batchId: z.string().min(1).max(128), stationId: stationIdSchema.optional() }),
     result: z.object({ html: z.string() }),
     access: QA,
     description: "the batch report as HTML (what the PDF prints), for the supervisor's preview",
@@ -296,6 +302,7 @@ export const COMMANDS = {
   'batch.export': define({
     input: z.strictObject({
       batchId: z.string().min(1).max(128),
+      stationId: stationIdSchema.optional(),
       formats: z.array(z.enum(REPORT_FORMATS)).min(1).max(4),
     }),
     result: z.object({ export: reportExportSchema }),

@@ -40,6 +40,10 @@ export const unitQuerySchema = z.strictObject({
   reviewed: z.boolean().optional(),
   /** An mcuId, device id, scanned serial or unit id, or the start of one (3 characters or more). */
   search: z.string().trim().min(1).max(128).optional(),
+  /** The central record only (a station's own record is one station): which station, site or line made it. */
+  stationId: z.string().min(1).max(128).optional(),
+  site: z.string().min(1).max(100).optional(),
+  line: z.string().min(1).max(100).optional(),
 });
 export type UnitQuery = z.infer<typeof unitQuerySchema>;
 
@@ -76,6 +80,9 @@ export const unitRowSchema = unitRecordSchema.extend({
   recipeId: z.string(),
   operator: z.string().nullable(),
   reviewedAt: z.string().nullable(),
+  /** The central record only: the station that made the unit, and its name. */
+  stationId: z.string().optional(),
+  stationName: z.string().nullable().optional(),
 });
 export type UnitRow = z.infer<typeof unitRowSchema>;
 
@@ -98,6 +105,9 @@ export const unitFacetsSchema = z.object({
       state: z.string(),
       openedAt: z.string(),
       releasedAt: z.string().nullable(),
+      /** The central record only: the station the batch ran on. */
+      stationId: z.string().optional(),
+      stationName: z.string().nullable().optional(),
     }),
   ),
   recipes: z.array(z.string()),
@@ -106,6 +116,19 @@ export const unitFacetsSchema = z.object({
   errorCodes: z.array(z.string()),
   firstStartedAt: z.string().nullable(),
   lastStartedAt: z.string().nullable(),
+  /** The central record only: every station that ships to it, with its site and line. */
+  stations: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string().nullable(),
+        site: z.string().nullable(),
+        line: z.string().nullable(),
+        headSeq: z.number().int().min(0),
+        refused: z.boolean(),
+      }),
+    )
+    .optional(),
 });
 export type UnitFacets = z.infer<typeof unitFacetsSchema>;
 

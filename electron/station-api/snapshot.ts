@@ -190,6 +190,11 @@ export const snapshotSchema = z.object({
   stopped: z.object({ reason: z.string(), at: z.string() }).nullable(),
   /** Shipping to the central database; null when the station ships nowhere. */
   central: centralStatusSchema.nullable(),
+  /**
+   * Set when this host is the central QA/supervisor host (`station serve --central`): the screens read every
+   * station's record from the central database, read-only; null on a station.
+   */
+  centralRecord: z.object({ database: z.string() }).nullable(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 

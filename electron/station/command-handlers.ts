@@ -20,6 +20,7 @@ import type { Slots } from './slots';
 import type { AuditStore } from '../audit';
 import type { ReviewDb } from '../review';
 import type { ReportCommands } from './report-commands';
+import type { CentralRecordContext } from './central-record-commands';
 import {
   detailCommand,
   facetsCommand,
@@ -48,12 +49,16 @@ export interface HandlerContext {
   verifyTrail: () => VerifyResult;
   /** The read-only connection QA review reads through. */
   reviewDb: () => ReviewDb;
+  /** Who this station is (QA's station, site and line filters). */
+  self: { id: string; site: string | null; line: string | null };
   /** The last verification of the trail (when the station opened it, or the last Verify now). */
   verification: { last: LastVerification | null };
   stationKeyFingerprint: string;
   lastCheckpoint: () => { seq: number; hash: string } | null;
   now: () => Date;
   reports: ReportCommands;
+  /** The central QA host only: its review, reports and verification read the central record. */
+  central: CentralRecordContext | null;
 }
 
 type Handler<N extends CommandName> = (
@@ -281,7 +286,7 @@ export const HANDLERS: HandlerTable = {
   },
   'units.query': (c, input) => queryUnitsCommand(c, input),
   'units.facets': (c) => facetsCommand(c),
-  'unit.detail': (c, input) => detailCommand(c, input.unitId),
+  'unit.detail': (c, input) => detailCommand(c, input.unitId, input.stationId),
   'unit.note': (c, input, session) => noteCommand(c, session, input.unitId, input.text),
   'record.sign': (c, input, session) => signRecordCommand(c, session, input),
   'unit.void': (c, input, session) =>
@@ -289,9 +294,9 @@ export const HANDLERS: HandlerTable = {
       if (c.batch.current?.id === c.store.unit(input.unitId)?.batchId) c.batch.refresh();
     }),
   'batch.release': (c, input, session) => releaseBatchCommand(c, session, input),
-  'batch.dashboard': (c, input) => c.reports.dashboard(input.batchId, input.shifts),
-  'batch.report': (c, input) => c.reports.html(input.batchId),
-  'batch.export': (c, input) => c.reports.export(input.batchId, input.formats),
+  'batch.dashboard': (c, input) => c.reports.dashboard(input.batchId, input.stationId, input.shifts),
+  'batch.report': (c, input) => c.reports.html(input.batchId, input.stationId),
+  'batch.export': (c, input) => c.reports.export(input.batchId, input.formats, input.stationId),
 
   'accounts.list': (c) => ok({ accounts: c.accounts.list() }),
   'accounts.init': async (c, input) => {

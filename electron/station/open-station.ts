@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { startCentralShipping, type CentralShipping } from './central-shipping';
+import { openCentralRecord, type OpenedCentralRecord } from './central-record';
 import { AuditStore, loadStationSigner, type CheckpointAnchor } from '../audit';
 import { AccountStore, type DemoAccount } from '../people';
 import { reconcileUnfinishedUnits, type UnitJournal } from '../provisioning';
@@ -42,6 +43,12 @@ export interface OpenStationOptions extends Omit<StationEnvironmentOptions, 'bac
   listPorts?: () => Promise<PortInfo[]>;
   /** Ship the trail to this central database (instead of the config's `central.url`). */
   centralUrl?: string;
+  /**
+   * Be the central QA/supervisor host over this central database: QA's screens and reports read every station's
+   * record there (read-only), the line is not run. The host keeps its own trail (logins, accounts) and signs its
+   * exports with its own key.
+   */
+  centralReview?: string;
 }
 
 export class StationOpenError extends Error {
@@ -81,6 +88,7 @@ function initialSnapshot(
     lastScan: null,
     stopped: null,
     central: null,
+    centralRecord: null,
   };
 }
 
@@ -121,15 +129,23 @@ function logEvent(logger: Logger, event: StationEvent): void {
 export async function openStation(options: OpenStationOptions): Promise<Station> {
   const { config, logger } = options;
   const now = options.now ?? (() => new Date());
+  // The central QA host runs no line: no boards, no ports.
+  const { sim, ...withoutBoards } = options;
   const environment = await startEnvironment({
-    ...options,
+    ...(options.centralReview !== undefined
+      ? { ...withoutBoards, ports: [] }
+      : { ...withoutBoards, ...(sim !== undefined && { sim }) }),
     ...(logger && { backendLogger: (entry) => logger.info(entry, 'backend request') }),
   });
   let store: AuditStore | undefined;
   let sessions: Sessions | undefined;
   let openVerification: LastVerification | null = null;
   let central: CentralShipping | null = null;
+  let centralRecord: OpenedCentralRecord | null = null;
   try {
+    centralRecord = options.centralReview
+      ? await openCentralRecord(options.centralReview, options.secrets, config.station.id)
+      : null;
     // A key made just now may adopt an unsigned (older software's) trail; a key that already existed may not.
     const keyExisted = await options.secrets.has(STATION_KEY_SECRET);
     const signer = await loadStationSigner(options.secrets, { create: true });
@@ -177,7 +193,9 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
     const accounts = new AccountStore(store, { now });
     const demo = config.environment === 'sandbox' ? await accounts.seedDemoAccounts() : null;
     const runId = newRunId();
-    const bus = new EventBus({ initial: initialSnapshot(config, runId, demo, accounts.count() === 0) });
+    const initial = initialSnapshot(config, runId, demo, accounts.count() === 0);
+    if (centralRecord) initial.centralRecord = { database: centralRecord.source.review.where };
+    const bus = new EventBus({ initial });
     const unsubscribe = logger ? bus.subscribe((event) => logEvent(logger, event)) : () => undefined;
 
     // Units a crash left unfinished are settled before any new unit starts.
@@ -206,7 +224,8 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
       now,
     });
     await batch.resume();
-    const centralUrl = options.centralUrl ?? config.central?.url;
+    // The central QA host ships nothing: its own trail holds logins, not units.
+    const centralUrl = centralRecord ? undefined : (options.centralUrl ?? config.central?.url);
     central = centralUrl
       ? await startCentralShipping({
           url: centralUrl,
@@ -236,6 +255,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
       },
       ...(options.wrapJournal && { wrapJournal: options.wrapJournal }),
       ...(options.listPorts && { listPorts: options.listPorts }),
+      ...(centralRecord && { listPorts: () => Promise.resolve([]) }),
       halt: (reason) => station.current?.halt(reason),
     });
     station.current = new Station({
@@ -253,11 +273,15 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
       signer,
       anchors,
       sandbox: config.environment === 'sandbox',
+      site: config.station.site ?? null,
+      line: config.station.line ?? null,
+      centralRecord: centralRecord?.source ?? null,
       ...(logger && { logger }),
       now,
       release: async () => {
         unsubscribe();
         await central?.stop();
+        await centralRecord?.close();
       },
     });
     await slots.start();
@@ -265,6 +289,7 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
     return station.current;
   } catch (error) {
     await central?.stop();
+    await centralRecord?.close();
     sessions?.close();
     store?.close();
     await environment.close();

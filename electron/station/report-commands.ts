@@ -8,9 +8,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { AuditStore, TrailSigner } from '../audit';
+import { CentralLookupError } from '../central-review';
 import {
   batchStats,
   loadBatchReportData,
+  type ReportDetail,
   renderBatchReportHtml,
   ReportError,
   writeBatchReport,
@@ -19,8 +21,54 @@ import {
 } from '../reports';
 import type { CommandFailure, ReportExport, ReportFormat } from '../station-api';
 
+/**
+ * Where a batch's report data comes from: the station's own trail, or (the central QA host) the central record.
+ * `version` changes whenever the data may have (the trail grew), so the dashboard's cache knows when to reload.
+ */
+export interface BatchSource {
+  /** Names the record in messages and in an export's manifest. */
+  where: string;
+  version(batchId: string, stationId?: string): Promise<string>;
+  load(batchId: string, detail: ReportDetail, stationId?: string): Promise<BatchReportData>;
+  /** The batch's name for the export folder, or null when there is no such batch. */
+  name(batchId: string, stationId?: string): Promise<string | null>;
+  /** Export from the station's file itself (its key must be the trail's), not from loaded data. */
+  file?: string;
+  /** The station whose file `file` is: an export checks the trail is its. */
+  stationId?: string;
+}
+
+/** The station's own trail: a batch of another station is not in it. */
+export function trailBatchSource(store: AuditStore): BatchSource {
+  const own = (stationId: string | undefined) => {
+    if (stationId !== undefined && stationId !== store.stationId) {
+      throw new ReportError(
+        'REPORT_BATCH_NOT_FOUND',
+        `This is station ${store.stationId}: batches of station ${stationId} are in its own record, or the central record.`,
+      );
+    }
+  };
+  return {
+    where: store.file,
+    file: store.file,
+    stationId: store.stationId,
+    version: async (batchId, stationId) => {
+      own(stationId);
+      return `${batchId}@${store.lastEvent()?.seq ?? 0}`;
+    },
+    load: async (batchId, detail, stationId) => {
+      own(stationId);
+      return loadBatchReportData(store.file, batchId, { detail });
+    },
+    name: async (batchId, stationId) => {
+      own(stationId);
+      return store.batch(batchId)?.name ?? null;
+    },
+  };
+}
+
 export interface ReportContext {
-  store: AuditStore;
+  source: BatchSource;
   signer: TrailSigner;
   now: () => Date;
   /** Where exports are written: a folder per export. */
@@ -41,6 +89,7 @@ export function reportsDirFor(databaseFile: string): string {
 }
 
 function failure(error: unknown): CommandFailure {
+  if (error instanceof CentralLookupError) return { ok: false, code: error.code, message: error.message };
   if (error instanceof ReportError) {
     const code =
       error.code === 'REPORT_BATCH_NOT_FOUND'
@@ -58,26 +107,30 @@ export class ReportCommands {
 
   constructor(private readonly c: ReportContext) {}
 
-  private load(batchId: string, shifts?: readonly string[]): { data: BatchReportData; stats: BatchStats } {
-    const key = `${batchId}@${this.c.store.lastEvent()?.seq ?? 0}#${shifts?.join(',') ?? ''}`;
+  private async load(
+    batchId: string,
+    stationId: string | undefined,
+    shifts?: readonly string[],
+  ): Promise<{ data: BatchReportData; stats: BatchStats }> {
+    const key = `${stationId ?? ''}/${await this.c.source.version(batchId, stationId)}#${shifts?.join(',') ?? ''}`;
     if (this.cached?.key === key) return this.cached;
-    const data = loadBatchReportData(this.c.store.file, batchId);
+    const data = await this.c.source.load(batchId, 'full', stationId);
     const stats = batchStats(data, { ...(shifts && { shifts }) });
     this.cached = { key, data, stats };
     return this.cached;
   }
 
-  dashboard(batchId: string, shifts?: readonly string[]) {
+  async dashboard(batchId: string, stationId?: string, shifts?: readonly string[]) {
     try {
-      return { ok: true as const, stats: this.load(batchId, shifts).stats };
+      return { ok: true as const, stats: (await this.load(batchId, stationId, shifts)).stats };
     } catch (error) {
       return failure(error);
     }
   }
 
-  html(batchId: string) {
+  async html(batchId: string, stationId?: string) {
     try {
-      const { data, stats } = this.load(batchId);
+      const { data, stats } = await this.load(batchId, stationId);
       const html = renderBatchReportHtml(data, stats, {
         generatedAt: this.c.now().toISOString(),
         signedBy: { fingerprint: this.c.signer.fingerprint },
@@ -88,9 +141,15 @@ export class ReportCommands {
     }
   }
 
-  async export(batchId: string, formats: readonly ReportFormat[]) {
-    const batch = this.c.store.batch(batchId);
-    if (!batch) {
+  async export(batchId: string, formats: readonly ReportFormat[], stationId?: string) {
+    const { source } = this.c;
+    let name: string | null;
+    try {
+      name = await source.name(batchId, stationId);
+    } catch (error) {
+      return failure(error);
+    }
+    if (name === null) {
       return {
         ok: false as const,
         code: 'BATCH_NOT_FOUND',
@@ -98,17 +157,21 @@ export class ReportCommands {
       };
     }
     const stamp = this.c.now().toISOString().replace(/[:.]/g, '-');
-    const safeName = batch.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'batch';
+    const safeName = name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'batch';
     const outDir = join(this.c.reportsDir, `${safeName}-${stamp}`);
     mkdirSync(this.c.reportsDir, { recursive: true });
     try {
       const manifest = await writeBatchReport({
-        dbFile: this.c.store.file,
+        dbFile: source.file ?? source.where,
+        // Not the station's own file: the data is loaded from the source, and signed by this host's key.
+        ...(source.file === undefined && {
+          loadData: (batch: string, detail: ReportDetail) => source.load(batch, detail, stationId),
+        }),
+        ...(source.stationId !== undefined && { stationId: source.stationId }),
         batch: batchId,
         formats: [...new Set(formats)],
         outDir,
         signer: this.c.signer,
-        stationId: this.c.store.stationId,
         now: this.c.now,
       });
       const files: ReportExport['files'] = manifest.files.map((file) => {

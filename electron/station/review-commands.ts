@@ -17,6 +17,8 @@ import type { ChainStatus, CommandFailure, Session, SignatureView } from '../sta
 
 export interface ReviewContext {
   store: AuditStore;
+  /** Who this station is: a query for another station, site or line finds nothing in its record. */
+  self: { id: string; site: string | null; line: string | null };
   accounts: AccountStore;
   /** The read-only connection QA reads through (opened on first use). */
   reviewDb: () => ReviewDb;
@@ -102,7 +104,13 @@ export async function sign(
 
 export function queryUnitsCommand(c: ReviewContext, input: Parameters<typeof queryUnits>[1]) {
   try {
-    return { ok: true as const, ...queryUnits(c.reviewDb(), input) };
+    const { stationId, site, line, ...filter } = input.filter ?? {};
+    const elsewhere =
+      (stationId !== undefined && stationId !== c.self.id) ||
+      (site !== undefined && site !== c.self.site) ||
+      (line !== undefined && line !== c.self.line);
+    if (elsewhere) return { ok: true as const, units: [], next: null, total: 0, totalCapped: false };
+    return { ok: true as const, ...queryUnits(c.reviewDb(), { ...input, filter }) };
   } catch (error) {
     if (error instanceof UnitQueryError)
       return { ok: false as const, code: 'BAD_INPUT', message: error.message };
@@ -114,7 +122,8 @@ export function facetsCommand(c: ReviewContext) {
   return { ok: true as const, facets: unitFacets(c.reviewDb()) };
 }
 
-export function detailCommand(c: ReviewContext, unitId: string) {
+export function detailCommand(c: ReviewContext, unitId: string, stationId?: string) {
+  if (stationId !== undefined && stationId !== c.self.id) return notFound(unitId);
   const detail = unitDetail(c.reviewDb(), unitId);
   return detail ? { ok: true as const, detail } : notFound(unitId);
 }

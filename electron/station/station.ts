@@ -31,7 +31,10 @@ import { HANDLERS, type HandlerContext } from './command-handlers';
 import type { StationEnvironment } from './environment';
 import type { EventBus } from './event-bus';
 import type { Sessions } from './sessions';
-import { ReportCommands, reportsDirFor } from './report-commands';
+import { ReportCommands, reportsDirFor, trailBatchSource, type BatchSource } from './report-commands';
+import { CENTRAL_RECORD_HANDLERS } from './central-record-commands';
+import type { CentralReview } from '../central-review';
+import type { StationVerdict } from '../central';
 import type { LastVerification } from './review-commands';
 import type { Slots } from './slots';
 import type { StationHandle } from './station-handle';
@@ -53,6 +56,13 @@ const READ_ONLY: ReadonlySet<CommandName> = new Set([
   'accounts.list',
 ]);
 
+/** What the central QA host reads the central record through (opened by openStation's `centralReview`). */
+export interface CentralRecordSource {
+  review: CentralReview;
+  batches: BatchSource;
+  verify: () => Promise<StationVerdict[]>;
+}
+
 export interface StationParts {
   runId: string;
   environment: StationEnvironment;
@@ -73,6 +83,11 @@ export interface StationParts {
   now: () => Date;
   /** How the trail verified when the station opened it (QA's chain status until someone runs Verify now). */
   openVerification: LastVerification | null;
+  /** The station's site and line (config), for QA's filters. */
+  site: string | null;
+  line: string | null;
+  /** The central QA host: review and reports read the central record (read-only). */
+  centralRecord: CentralRecordSource | null;
   /** Releases what openStation acquired beyond the parts (the log subscription). */
   release: () => Promise<void>;
 }
@@ -111,17 +126,31 @@ export class Station implements StationHandle {
           anchors: parts.anchors.last ? [parts.anchors.last] : [],
         }),
       reviewDb: () => (this.reviewDb ??= openReviewDb(parts.store.file)),
+      self: { id: parts.store.stationId, site: parts.site, line: parts.line },
       verification: { last: parts.openVerification },
       stationKeyFingerprint: parts.signer.fingerprint,
       lastCheckpoint: () =>
         parts.anchors.last ? { seq: parts.anchors.last.seq, hash: parts.anchors.last.hash } : null,
       now: parts.now,
       reports: new ReportCommands({
-        store: parts.store,
+        source: trailBatchSource(parts.store),
         signer: parts.signer,
         now: parts.now,
         reportsDir: reportsDirFor(parts.store.file),
       }),
+      central: parts.centralRecord
+        ? {
+            review: parts.centralRecord.review,
+            verify: parts.centralRecord.verify,
+            verification: { last: null },
+            reports: new ReportCommands({
+              source: parts.centralRecord.batches,
+              signer: parts.signer,
+              now: parts.now,
+              reportsDir: reportsDirFor(parts.store.file),
+            }),
+          }
+        : null,
     };
   }
 
@@ -201,7 +230,9 @@ export class Station implements StationHandle {
       const denied = sessions.check(name, spec.access);
       if (denied) return denied;
       const session = sessions.current;
-      const handler = HANDLERS[name] as (
+      // The central QA host answers QA's commands from the central record, and refuses what would write there.
+      const central = this.parts.centralRecord ? CENTRAL_RECORD_HANDLERS[name] : undefined;
+      const handler = (central ?? HANDLERS[name]) as (
         context: HandlerContext,
         input: unknown,
         session: Session | null,

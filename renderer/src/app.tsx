@@ -95,6 +95,20 @@ function usePersonChange(): void {
   }, [operatorId]);
 }
 
+/** Someone with no QA or supervisor role on the central QA host: there is nothing to run here. */
+function NothingHere() {
+  const execute = useStation((s) => s.execute);
+  return (
+    <main className="connecting">
+      <h1>{STRINGS.centralRecord.title}</h1>
+      <p>{STRINGS.centralRecord.nothingHere}</p>
+      <button type="button" className="button" onClick={() => void execute('session.logout', {})}>
+        {STRINGS.banner.logout}
+      </button>
+    </main>
+  );
+}
+
 /**
  * A logged-in person's screens. An operator has one, the station screen, exactly as before; QA and supervisors
  * get tabs (Station when they may run the line, Review, Dashboard). A different person logging in lands on their
@@ -104,7 +118,8 @@ function SignedIn() {
   const session = useStation((s) => s.snapshot!.session!);
   const execute = useStation((s) => s.execute);
   const route = useRoute();
-  const views = viewsFor(session);
+  const central = useStation((s) => s.snapshot!.centralRecord !== null);
+  const views = viewsFor(session, central);
   const view = route.view && views.includes(route.view) ? route.view : (views[0] ?? 'station');
   // Scans search the review list on the review screen, and anywhere for someone who runs nothing on the line.
   const scansSearch = view === 'review' || (views.includes('review') && !views.includes('station'));
@@ -118,16 +133,23 @@ function SignedIn() {
     });
     return () => uiStore.setState({ scanHandler: null });
   }, [scansSearch, execute]);
-  if (views.length <= 1) return <StationScreen />;
+  if (central && views.length === 0) return <NothingHere />;
+  if (views.length <= 1 && !central) return <StationScreen />;
   return (
     <div className="signed-in">
       <AppNav views={views} view={view} />
       {view === 'station' ? (
         <StationScreen />
       ) : view === 'review' ? (
-        <ReviewScreen unitId={route.view === 'review' ? route.unitId : null} />
+        <ReviewScreen
+          unitId={route.view === 'review' ? route.unitId : null}
+          stationId={route.view === 'review' ? route.stationId : null}
+        />
       ) : (
-        <DashboardScreen batchId={route.view === 'dashboard' ? route.batchId : null} />
+        <DashboardScreen
+          batchId={route.view === 'dashboard' ? route.batchId : null}
+          stationId={route.view === 'dashboard' ? route.stationId : null}
+        />
       )}
     </div>
   );

@@ -163,6 +163,18 @@ export const STRINGS = {
     done: 'Done',
   },
 
+  /** The central QA/supervisor host (`station serve --central`). */
+  centralRecord: {
+    title: 'Central record',
+    tag: 'CENTRAL',
+    note: (database: string) =>
+      `Every station's record, as shipped to ${database}. Read-only: sign, note, void and release on the station that made the unit.`,
+    readOnly:
+      'Read-only here: sign, add notes and void on the station that made this unit. They reach the central record when it ships.',
+    nothingHere:
+      'This is the central record: it runs no line. QA and supervisors review every station here; operators work at a station.',
+  },
+
   nav: {
     label: 'Screens',
     station: 'Station',
@@ -177,6 +189,9 @@ export const STRINGS = {
     searchHelp: 'Exact value, or the first 3 or more characters. A scan here searches too.',
     searchButton: 'Search',
     filters: 'Filters',
+    site: 'Site',
+    line: 'Line',
+    station: 'Station',
     from: 'From (UTC)',
     to: 'To (UTC)',
     batch: 'Batch',
@@ -203,6 +218,7 @@ export const STRINGS = {
     none: 'No unit matches these filters.',
     tableLabel: 'Units, newest first',
     columns: {
+      station: 'Station',
       time: 'Started (UTC)',
       unit: 'Unit (mcuId)',
       serial: 'Serial',
@@ -237,6 +253,9 @@ export const STRINGS = {
 
   chain: {
     label: 'Audit trail',
+    centralLabel: "Every station's trail",
+    centralNotVerified:
+      'not verified since this host started: Verify now walks every station (minutes for millions of events)',
     intact: 'intact',
     broken: (seq: number | null) => (seq === null ? 'NOT INTACT' : `NOT INTACT from seq ${seq}`),
     notVerified: 'not verified since the station started',
@@ -426,6 +445,7 @@ export const STRINGS = {
     onStation: 'on the station only (too big to send)',
     release: 'Release batch',
     releaseOpen: 'Close the batch on the station screen before releasing it.',
+    releaseOnStation: 'Release it on the station that ran it: the central record is read-only.',
     released: (at: string, by: string | null) => (by ? `Released by ${by} at ${at}` : `Released at ${at}`),
   },
 

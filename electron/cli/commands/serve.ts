@@ -62,7 +62,10 @@ export function registerServeCommand(program: Command): void {
   addStationOptions(
     program
       .command('serve')
-      .description('run the station and serve its API and the operator app on 127.0.0.1 (browser, tests)'),
+      .description(
+        'run the station and serve its API and the operator app on 127.0.0.1 (browser, tests); with --central, the central QA/supervisor host instead',
+      ),
+    'review',
   )
     .option('--port <p>', 'TCP port on 127.0.0.1 (default: any free port)', portNumber)
     .option('--open', 'open the operator app in the default browser')
@@ -83,7 +86,15 @@ async function serveCommand(options: ServeOptions): Promise<void> {
 
 async function serveStation(options: ServeOptions): Promise<void> {
   const loaded = loadConfigOrFail(options.config);
-  const opening = stationOptionsFrom(options, loaded);
+  const { central, ...stationCli } = options;
+  const opening = {
+    ...stationOptionsFrom(stationCli, loaded),
+    // --central on serve: the QA host over the central record (a serving station ships per its config's central.url).
+    ...(central !== undefined && { centralReview: central }),
+  };
+  if (central !== undefined && (options.sim !== undefined || options.ports !== undefined)) {
+    throw new CliError('the central QA host runs no line: leave out --sim and --ports with --central');
+  }
   const log = openStationLog({ dir: logDirFor(options, loaded), stationId: loaded.config.station.id });
   let station: Station;
   try {
@@ -122,7 +133,12 @@ async function serveStation(options: ServeOptions): Promise<void> {
     }
     for (const line of station.reconciled)
       printProgress(`reconciled unit ${line.unitId}: ${line.resolution} (${line.reason})`);
-    printProgress(`station "${loaded.config.station.name}" serving on ${host.url}`);
+    const record = station.snapshot().centralRecord;
+    printProgress(
+      record
+        ? `central QA host over ${record.database} (read-only) serving on ${host.url}`
+        : `station "${loaded.config.station.name}" serving on ${host.url}`,
+    );
     printJson({ url: host.url, origin: host.origin, port: host.port });
     if (options.open) openBrowser(host.url);
     await untilStopSignal();

@@ -12,6 +12,7 @@ export function AppNav({ views, view }: { views: readonly View[]; view: View }) 
   const station = useStation((s) => s.snapshot!.station);
   const session = useStation((s) => s.snapshot!.session);
   const execute = useStation((s) => s.execute);
+  const central = useStation((s) => s.snapshot!.centralRecord);
   const own = view !== 'station';
   return (
     <header className="app-nav">
@@ -20,8 +21,15 @@ export function AppNav({ views, view }: { views: readonly View[]; view: View }) 
           {STRINGS.sandbox}
         </span>
       )}
+      {own && central && (
+        <span className="central-record-tag" title={STRINGS.centralRecord.note(central.database)}>
+          {STRINGS.centralRecord.tag}
+        </span>
+      )}
       {own && (
-        <span className="banner-station">{[station.line, station.name].filter(Boolean).join(' / ')}</span>
+        <span className="banner-station">
+          {central ? STRINGS.centralRecord.title : [station.line, station.name].filter(Boolean).join(' / ')}
+        </span>
       )}
       <nav aria-label={STRINGS.nav.label}>
         <ul className="tabs">

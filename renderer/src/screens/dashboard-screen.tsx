@@ -28,18 +28,31 @@ interface Released {
   by: string | null;
 }
 
-export function DashboardScreen({ batchId }: { batchId: string | null }) {
+/** A batch in the picker: on the central record a batch id is its station's own, so the station is part of it. */
+const batchKey = (batch: { id: string; stationId?: string | undefined }) =>
+  `${batch.stationId ?? ''}/${batch.id}`;
+
+export function DashboardScreen({
+  batchId,
+  stationId,
+}: {
+  batchId: string | null;
+  stationId: string | null;
+}) {
   const execute = useStation((s) => s.execute);
   const facets = useReview((s) => s.facets);
   const batches = [...(facets?.batches ?? [])].sort((a, b) => b.openedAt.localeCompare(a.openedAt));
-  const newest = batches[0]?.id ?? null;
+  const newest = batches[0] ?? null;
 
   useEffect(() => {
     void loadFacets(execute);
   }, [execute]);
   useEffect(() => {
-    if (!batchId && newest) navigate('dashboard', newest, { replace: true });
+    if (!batchId && newest) {
+      navigate('dashboard', newest.id, { replace: true, stationId: newest.stationId ?? null });
+    }
   }, [batchId, newest]);
+  const picked = batchId ? batchKey({ id: batchId, stationId: stationId ?? undefined }) : '';
 
   return (
     <div className="dashboard">
@@ -52,16 +65,20 @@ export function DashboardScreen({ batchId }: { batchId: string | null }) {
               <select
                 id="batch-picker"
                 name="batch"
-                value={batchId ?? ''}
-                onChange={(e) => navigate('dashboard', e.target.value)}
+                value={picked}
+                onChange={(e) => {
+                  const batch = batches.find((b) => batchKey(b) === e.target.value);
+                  if (batch) navigate('dashboard', batch.id, { stationId: batch.stationId ?? null });
+                }}
               >
                 {batches.map((batch) => (
-                  <option key={batch.id} value={batch.id}>
-                    {STRINGS.dashboard.batchOption(
-                      batch.name,
-                      STRINGS.dashboard.state[batch.releasedAt ? 'released' : batch.state] ?? batch.state,
-                      formatTime(batch.openedAt).slice(0, 16),
-                    )}
+                  <option key={batchKey(batch)} value={batchKey(batch)}>
+                    {(batch.stationId ? `${batch.stationName ?? batch.stationId} · ` : '') +
+                      STRINGS.dashboard.batchOption(
+                        batch.name,
+                        STRINGS.dashboard.state[batch.releasedAt ? 'released' : batch.state] ?? batch.state,
+                        formatTime(batch.openedAt).slice(0, 16),
+                      )}
                   </option>
                 ))}
               </select>
@@ -69,14 +86,15 @@ export function DashboardScreen({ batchId }: { batchId: string | null }) {
           )}
         </div>
         {facets && batches.length === 0 && <p className="empty">{STRINGS.dashboard.noBatches}</p>}
-        {batchId && <BatchDashboard key={batchId} batchId={batchId} />}
+        {batchId && <BatchDashboard key={picked} batchId={batchId} stationId={stationId} />}
       </main>
     </div>
   );
 }
 
-function BatchDashboard({ batchId }: { batchId: string }) {
+function BatchDashboard({ batchId, stationId }: { batchId: string; stationId: string | null }) {
   const execute = useStation((s) => s.execute);
+  const central = useStation((s) => s.snapshot?.centralRecord ?? null);
   const [stats, setStats] = useState<BatchStats | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [released, setReleased] = useState<Released | null>(null);
@@ -84,7 +102,7 @@ function BatchDashboard({ batchId }: { batchId: string }) {
 
   useEffect(() => {
     let live = true;
-    void execute('batch.dashboard', { batchId }).then((answer) => {
+    void execute('batch.dashboard', { batchId, ...(stationId && { stationId }) }).then((answer) => {
       if (!live) return;
       if (!answer.ok) return setError(answer.message);
       setStats(answer.stats);
@@ -94,7 +112,7 @@ function BatchDashboard({ batchId }: { batchId: string }) {
     return () => {
       live = false;
     };
-  }, [execute, batchId]);
+  }, [execute, batchId, stationId]);
 
   if (!stats) {
     return error ? (
@@ -122,6 +140,8 @@ function BatchDashboard({ batchId }: { batchId: string }) {
             <span className="released-note" role="status">
               ✓ {STRINGS.dashboard.released(`${formatTime(released.at)} UTC`, released.by)}
             </span>
+          ) : central ? (
+            <span className="muted">{STRINGS.dashboard.releaseOnStation}</span>
           ) : batch.state === 'closed' ? (
             <button type="button" className="button primary big" onClick={() => setReleasing(true)}>
               {STRINGS.dashboard.release}
@@ -280,7 +300,7 @@ function BatchDashboard({ batchId }: { batchId: string }) {
         </div>
       </div>
 
-      <ReportSection batchId={batchId} name={batch.name} />
+      <ReportSection batchId={batchId} stationId={stationId} name={batch.name} />
 
       {releasing && (
         <ReleaseDialog
@@ -382,7 +402,15 @@ function useDownloads(result: ReportExport | null): Record<string, string> {
   return urls;
 }
 
-function ReportSection({ batchId, name }: { batchId: string; name: string }) {
+function ReportSection({
+  batchId,
+  stationId,
+  name,
+}: {
+  batchId: string;
+  stationId: string | null;
+  name: string;
+}) {
   const execute = useStation((s) => s.execute);
   const [html, setHtml] = useState<string | null>(null);
   const [previewing, setPreviewing] = useState(false);
@@ -399,7 +427,7 @@ function ReportSection({ batchId, name }: { batchId: string; name: string }) {
     }
     setBusy('preview');
     setError(null);
-    const answer = await execute('batch.report', { batchId });
+    const answer = await execute('batch.report', { batchId, ...(stationId && { stationId }) });
     setBusy(null);
     if (!answer.ok) return setError(answer.message);
     setHtml(answer.html);
@@ -408,7 +436,11 @@ function ReportSection({ batchId, name }: { batchId: string; name: string }) {
   const exportAs = async (format: ReportFormat) => {
     setBusy(format);
     setError(null);
-    const answer = await execute('batch.export', { batchId, formats: [format] });
+    const answer = await execute('batch.export', {
+      batchId,
+      formats: [format],
+      ...(stationId && { stationId }),
+    });
     setBusy(null);
     if (answer.ok) setResult(answer.export);
     else setError(answer.message);

@@ -16,13 +16,14 @@ import {
   loadUnits,
   NO_FILTERS,
   reviewStore,
+  rowKey,
   verifyChain,
   type ReviewFilters,
 } from '../store/review-store';
 import { navigate } from '../store/route';
 import { UnitDetailView } from './unit-detail';
 
-export function ReviewScreen({ unitId }: { unitId: string | null }) {
+export function ReviewScreen({ unitId, stationId }: { unitId: string | null; stationId: string | null }) {
   const execute = useStation((s) => s.execute);
   useEffect(() => {
     void loadChain(execute);
@@ -30,7 +31,11 @@ export function ReviewScreen({ unitId }: { unitId: string | null }) {
   return (
     <div className="review">
       <ChainStrip />
-      {unitId ? <UnitDetailView key={unitId} unitId={unitId} /> : <UnitList />}
+      {unitId ? (
+        <UnitDetailView key={`${stationId ?? ''}/${unitId}`} unitId={unitId} stationId={stationId} />
+      ) : (
+        <UnitList />
+      )}
     </div>
   );
 }
@@ -40,6 +45,7 @@ function ChainStrip() {
   const chain = useReview((s) => s.chain);
   const busy = useReview((s) => s.chainBusy);
   const error = useReview((s) => s.chainError);
+  const central = useStation((s) => s.snapshot?.centralRecord ?? null);
   const last = chain?.lastVerified ?? null;
   const tone = !last ? 'unknown' : last.intact ? 'intact' : 'broken';
   return (
@@ -48,12 +54,16 @@ function ChainStrip() {
       aria-label={STRINGS.chain.label}
       data-testid="chain-status"
     >
-      <span className="chain-title">{STRINGS.chain.label}</span>
+      <span className="chain-title">{central ? STRINGS.chain.centralLabel : STRINGS.chain.label}</span>
       <span className="chain-verdict" role="status">
         {!chain ? (
           STRINGS.review.loading
         ) : !last ? (
-          STRINGS.chain.notVerified
+          central ? (
+            STRINGS.chain.centralNotVerified
+          ) : (
+            STRINGS.chain.notVerified
+          )
         ) : last.intact ? (
           <>
             <span aria-hidden="true">✓ </span>
@@ -78,7 +88,7 @@ function ChainStrip() {
           <span className="muted">{STRINGS.chain.head}</span> {chain.head.seq}
         </span>
       )}
-      {chain && (
+      {chain && !central && (
         <span className="chain-fact" title={chain.stationKeyFingerprint}>
           <span className="muted">{STRINGS.chain.key}</span>{' '}
           <span className="mono">{shortHash(chain.stationKeyFingerprint, 24)}</span>
@@ -106,6 +116,7 @@ function UnitList() {
   const capped = useReview((s) => s.totalCapped);
   const next = useReview((s) => s.next);
   const facets = useReview((s) => s.facets);
+  const central = useStation((s) => s.snapshot?.centralRecord ?? null) !== null;
   const [search, setSearch] = useState(filters.search);
   const table = useRef<HTMLTableSectionElement>(null);
 
@@ -115,7 +126,7 @@ function UnitList() {
     void loadFacets(execute);
     if (lastOpened) {
       table.current
-        ?.querySelector<HTMLElement>(`[data-unit-id="${CSS.escape(lastOpened)}"] .row-open`)
+        ?.querySelector<HTMLElement>(`[data-row-key="${CSS.escape(lastOpened)}"] .row-open`)
         ?.focus();
     }
   }, [execute]);
@@ -131,8 +142,8 @@ function UnitList() {
     apply({ search });
   };
   const open = (row: UnitRow) => {
-    reviewStore.setState({ lastOpened: row.id });
-    navigate('review', row.id);
+    reviewStore.setState({ lastOpened: rowKey(row) });
+    navigate('review', row.id, { stationId: row.stationId ?? null });
   };
   const onRowKey = (event: KeyboardEvent<HTMLTableSectionElement>) => {
     if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
@@ -207,6 +218,28 @@ function UnitList() {
             onChange={(e) => apply({ to: e.target.value })}
           />
         </label>
+        {central && (
+          <>
+            <FilterSelect
+              label={STRINGS.review.site}
+              value={filters.site}
+              options={distinctOf(facets, 'site')}
+              onChange={(value) => apply({ site: value })}
+            />
+            <FilterSelect
+              label={STRINGS.review.line}
+              value={filters.line}
+              options={distinctOf(facets, 'line')}
+              onChange={(value) => apply({ line: value })}
+            />
+            <FilterSelect
+              label={STRINGS.review.station}
+              value={filters.stationId}
+              options={(facets?.stations ?? []).map((station) => [station.id, station.name ?? station.id])}
+              onChange={(value) => apply({ stationId: value })}
+            />
+          </>
+        )}
         <FilterSelect
           label={STRINGS.review.reviewed}
           value={filters.reviewed}
@@ -261,6 +294,7 @@ function UnitList() {
       <table className="data-table units-table" aria-label={STRINGS.review.tableLabel}>
         <thead>
           <tr>
+            {central && <th scope="col">{STRINGS.review.columns.station}</th>}
             <th scope="col">{STRINGS.review.columns.time}</th>
             <th scope="col">{STRINGS.review.columns.unit}</th>
             <th scope="col">{STRINGS.review.columns.serial}</th>
@@ -279,7 +313,18 @@ function UnitList() {
         </thead>
         <tbody ref={table} onKeyDown={onRowKey}>
           {rows.map((row) => (
-            <tr key={row.id} className="unit-row" data-unit-id={row.id} onClick={() => open(row)}>
+            <tr
+              key={rowKey(row)}
+              className="unit-row"
+              data-unit-id={row.id}
+              data-row-key={rowKey(row)}
+              onClick={() => open(row)}
+            >
+              {central && (
+                <td className="cell-station" title={row.stationId}>
+                  {row.stationName ?? row.stationId}
+                </td>
+              )}
               <td className="nowrap">{formatTime(row.startedAt)}</td>
               <td>
                 <button
@@ -338,7 +383,18 @@ function UnitList() {
 function batchOptions(facets: UnitFacets | null): Array<[string, string]> {
   return [...(facets?.batches ?? [])]
     .sort((a, b) => b.openedAt.localeCompare(a.openedAt))
-    .map((batch) => [batch.id, `${batch.name} (${formatTime(batch.openedAt).slice(0, 10)})`]);
+    .map((batch) => [
+      batch.id,
+      `${batch.stationId ? `${batch.stationName ?? batch.stationId} · ` : ''}${batch.name} (${formatTime(batch.openedAt).slice(0, 10)})`,
+    ]);
+}
+
+/** The sites or lines of the stations shipping to the central record, once each. */
+function distinctOf(facets: UnitFacets | null, field: 'site' | 'line'): Array<[string, string]> {
+  const values = new Set(
+    (facets?.stations ?? []).flatMap((station) => (station[field] ? [station[field]] : [])),
+  );
+  return [...values].sort().map((value) => [value, value]);
 }
 
 function FilterSelect({

@@ -19,8 +19,9 @@ import { notify } from '../store/ui-store';
 
 type Open = 'sign' | 'note' | 'void' | null;
 
-export function UnitDetailView({ unitId }: { unitId: string }) {
+export function UnitDetailView({ unitId, stationId }: { unitId: string; stationId: string | null }) {
   const execute = useStation((s) => s.execute);
+  const central = useStation((s) => s.snapshot?.centralRecord ?? null) !== null;
   const [detail, setDetail] = useState<UnitDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [changed, setChanged] = useState(false);
@@ -28,14 +29,14 @@ export function UnitDetailView({ unitId }: { unitId: string }) {
   const heading = useRef<HTMLHeadingElement>(null);
 
   const load = useCallback(async () => {
-    const answer = await execute('unit.detail', { unitId });
+    const answer = await execute('unit.detail', { unitId, ...(stationId && { stationId }) });
     if (answer.ok) {
       setDetail(answer.detail);
       setError(null);
     } else {
       setError(answer.message);
     }
-  }, [execute, unitId]);
+  }, [execute, unitId, stationId]);
 
   useEffect(() => {
     void load();
@@ -52,7 +53,7 @@ export function UnitDetailView({ unitId }: { unitId: string }) {
     setOpen(null);
     setChanged(false);
     await load();
-    void refreshRow(execute, unitId);
+    void refreshRow(execute, unitId, stationId ?? undefined);
     void loadChain(execute);
     notify(message, 'info');
   };
@@ -92,16 +93,32 @@ export function UnitDetailView({ unitId }: { unitId: string }) {
           {STRINGS.detail.unit} <span className="mono">{name}</span>
         </h1>
         <UnitStateBadge state={unit.state} />
+        {unit.stationId && (
+          <span className="detail-station">
+            {STRINGS.review.columns.station} <span className="mono">{unit.stationId}</span>
+          </span>
+        )}
         <span className="banner-spacer" />
-        <button type="button" className="button primary" onClick={() => setOpen('sign')}>
-          {STRINGS.detail.sign}
-        </button>
-        <button type="button" className="button" onClick={() => setOpen('note')}>
-          {STRINGS.detail.note}
-        </button>
-        <button type="button" className="button danger" disabled={!mayVoid} onClick={() => setOpen('void')}>
-          {STRINGS.detail.void}
-        </button>
+        {central ? (
+          <span className="muted read-only-note">{STRINGS.centralRecord.readOnly}</span>
+        ) : (
+          <>
+            <button type="button" className="button primary" onClick={() => setOpen('sign')}>
+              {STRINGS.detail.sign}
+            </button>
+            <button type="button" className="button" onClick={() => setOpen('note')}>
+              {STRINGS.detail.note}
+            </button>
+            <button
+              type="button"
+              className="button danger"
+              disabled={!mayVoid}
+              onClick={() => setOpen('void')}
+            >
+              {STRINGS.detail.void}
+            </button>
+          </>
+        )}
       </div>
       {changed && (
         <p className="form-error detail-changed" role="alert">

@@ -28,6 +28,10 @@ export interface ReviewFilters {
   slot: string;
   recipeId: string;
   reviewed: '' | 'yes' | 'no';
+  /** The central record only. */
+  site: string;
+  line: string;
+  stationId: string;
 }
 
 export const NO_FILTERS: ReviewFilters = {
@@ -41,7 +45,13 @@ export const NO_FILTERS: ReviewFilters = {
   slot: '',
   recipeId: '',
   reviewed: '',
+  site: '',
+  line: '',
+  stationId: '',
 };
+
+/** A row's key: on the central record a unit id is its station's own, so the station is part of it. */
+export const rowKey = (row: Pick<UnitRow, 'id' | 'stationId'>): string => `${row.stationId ?? ''}/${row.id}`;
 
 export const PAGE_SIZE = 50;
 
@@ -57,7 +67,7 @@ export interface ReviewState {
   chain: ChainStatus | null;
   chainBusy: boolean;
   chainError: string | null;
-  /** The unit the person last opened, so the list can put focus back on its row. */
+  /** The unit the person last opened (its rowKey), so the list can put focus back on its row. */
   lastOpened: string | null;
 }
 
@@ -91,6 +101,9 @@ export function toQuery(filters: ReviewFilters): UnitQuery {
   if (filters.slot !== '') query.slot = Number(filters.slot);
   if (filters.recipeId) query.recipeId = filters.recipeId;
   if (filters.reviewed) query.reviewed = filters.reviewed === 'yes';
+  if (filters.site) query.site = filters.site;
+  if (filters.line) query.line = filters.line;
+  if (filters.stationId) query.stationId = filters.stationId;
   return query;
 }
 
@@ -127,10 +140,10 @@ export async function loadMore(execute: Execute): Promise<void> {
     reviewStore.setState({ status: 'error', error: answer.message });
     return;
   }
-  const seen = new Set(reviewStore.getState().rows.map((row) => row.id));
+  const seen = new Set(reviewStore.getState().rows.map(rowKey));
   reviewStore.setState((state) => ({
     status: 'ready',
-    rows: [...state.rows, ...answer.units.filter((row) => !seen.has(row.id))],
+    rows: [...state.rows, ...answer.units.filter((row) => !seen.has(rowKey(row)))],
     next: answer.next,
   }));
 }
@@ -147,12 +160,17 @@ export function searchScan(execute: Execute, text: string): void {
 }
 
 /** One unit's row again, after an action changed it (reviewed, voided). */
-export async function refreshRow(execute: Execute, unitId: string): Promise<void> {
-  const answer = await execute('units.query', { filter: { search: unitId }, limit: 5 });
+export async function refreshRow(execute: Execute, unitId: string, stationId?: string): Promise<void> {
+  const answer = await execute('units.query', {
+    filter: { search: unitId, ...(stationId && { stationId }) },
+    limit: 5,
+  });
   if (!answer.ok) return;
   const row = answer.units.find((unit) => unit.id === unitId);
   if (!row) return;
-  reviewStore.setState((state) => ({ rows: state.rows.map((old) => (old.id === unitId ? row : old)) }));
+  reviewStore.setState((state) => ({
+    rows: state.rows.map((old) => (rowKey(old) === rowKey(row) ? row : old)),
+  }));
 }
 
 export async function loadFacets(execute: Execute): Promise<void> {

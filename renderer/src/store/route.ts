@@ -14,29 +14,32 @@ export interface Route {
   unitId: string | null;
   /** The batch on the dashboard. */
   batchId: string | null;
+  /** On the central record: the station the unit or batch is of (ids are each station's own). */
+  stationId: string | null;
 }
 
 /** The screens a person sees, in tab order; the first is where they land after logging in. */
-export function viewsFor(session: Session | null): View[] {
+export function viewsFor(session: Session | null, central = false): View[] {
   const views: View[] = [];
-  // A QA-only person runs nothing on the line: the slot grid is not theirs to watch.
-  if (hasRole(session, ['operator', 'supervisor', 'admin'])) views.push('station');
+  // A QA-only person runs nothing on the line: the slot grid is not theirs to watch. The central record has no line.
+  if (!central && hasRole(session, ['operator', 'supervisor', 'admin'])) views.push('station');
   if (hasRole(session, ['qa', 'supervisor'])) views.push('review', 'dashboard');
   return views;
 }
 
 export function parseRoute(hash: string): Route {
-  const [view, id] = hash.replace(/^#\/?/, '').split('/');
+  const [view, id, station] = hash.replace(/^#\/?/, '').split('/');
   const decoded = id ? safeDecode(id) : null;
+  const stationId = station ? safeDecode(station) : null;
   switch (view) {
     case 'station':
-      return { view: 'station', unitId: null, batchId: null };
+      return { view: 'station', unitId: null, batchId: null, stationId: null };
     case 'review':
-      return { view: 'review', unitId: decoded, batchId: null };
+      return { view: 'review', unitId: decoded, batchId: null, stationId };
     case 'dashboard':
-      return { view: 'dashboard', unitId: null, batchId: decoded };
+      return { view: 'dashboard', unitId: null, batchId: decoded, stationId };
     default:
-      return { view: null, unitId: null, batchId: null };
+      return { view: null, unitId: null, batchId: null, stationId: null };
   }
 }
 
@@ -48,12 +51,17 @@ function safeDecode(text: string): string | null {
   }
 }
 
-export function routeHash(view: View, id?: string | null): string {
-  return `#/${view}${id ? `/${encodeURIComponent(id)}` : ''}`;
+export function routeHash(view: View, id?: string | null, stationId?: string | null): string {
+  const station = id && stationId ? `/${encodeURIComponent(stationId)}` : '';
+  return `#/${view}${id ? `/${encodeURIComponent(id)}` : ''}${station}`;
 }
 
-export function navigate(view: View, id?: string | null, options: { replace?: boolean } = {}): void {
-  const hash = routeHash(view, id);
+export function navigate(
+  view: View,
+  id?: string | null,
+  options: { replace?: boolean; stationId?: string | null } = {},
+): void {
+  const hash = routeHash(view, id, options.stationId);
   if (window.location.hash === hash) return;
   if (options.replace) {
     window.history.replaceState(null, '', hash);

@@ -428,6 +428,66 @@ describe('shipping every station to the central database', () => {
     }
   }, 120_000);
 
+  it('recomputes every hash in the database: an event changed after it was hashed refuses the station', async () => {
+    const station = makeStation('line6-st2', 'Line 6');
+    await provision(station, 'one');
+    const shipped = await runStation(syncArgs(station, '--once'), { env: central.env, timeoutMs: 60_000 });
+    expect(shipped.code, shipped.stderr).toBe(0);
+    const pool = central.pool();
+    const db = new Database(join(station.dir, 'station.sqlite'), { readonly: true });
+    try {
+      const rows = db.prepare<[], Record<string, unknown>>('SELECT * FROM events ORDER BY seq').all();
+      const last = rows.at(-1)!;
+      const head = Number(last.seq);
+      // Every event the station hashed hashes the same in SQL.
+      const { rows: computed } = await pool.query<{ seq: number; same: boolean }>(
+        `SELECT seq::integer AS seq, central_event_hash(seq, event_id, at, station_id, operator, batch_id, unit_id,
+           slot, step, kind, outcome, details, supersedes, prev_hash) = hash AS same
+           FROM central_events WHERE station_id = $1 ORDER BY seq`,
+        [station.id],
+      );
+      expect(computed).toHaveLength(head);
+      expect(computed.filter((row) => !row.same)).toEqual([]);
+      // A next event that links to the head and carries a hash, but not the hash of what it holds.
+      const next: EventRowFields = {
+        seq: head + 1,
+        event_id: randomUUID(),
+        at: new Date().toISOString().replace('Z', '+00:00'),
+        station_id: station.id,
+        operator: 'qa',
+        batch_id: null,
+        unit_id: null,
+        slot: null,
+        step: null,
+        kind: 'operator.login',
+        outcome: null,
+        details: { role: 'qa' },
+        supersedes: null,
+        prev_hash: String(last.hash),
+      };
+      const honest = { ...next, details: canonicalJson(next.details), hash: eventHash(next) };
+      const changed = { ...honest, details: canonicalJson({ role: 'admin' }) };
+      const { rows: answer } = await pool.query<{ result: Record<string, unknown> }>(
+        'SELECT central_ingest($1, $2::jsonb) AS result',
+        [station.id, JSON.stringify([changed])],
+      );
+      expect(answer[0]!.result).toMatchObject({
+        ok: false,
+        refused: true,
+        firstBadSeq: head + 1,
+        reason: expect.stringContaining(`event seq ${head + 1} is not the event its hash was made from`),
+      });
+      const { rows: count } = await pool.query<{ n: string }>(
+        'SELECT count(*) AS n FROM central_events WHERE station_id = $1',
+        [station.id],
+      );
+      expect(Number(count[0]!.n)).toBe(head);
+    } finally {
+      db.close();
+      await pool.end();
+    }
+  }, 120_000);
+
   it('keeps what it received append-only, and central verify names an event edited behind the triggers', async () => {
     const station = makeStation('line8-st1', 'Line 8');
     await provision(station, 'one');

@@ -41,6 +41,7 @@ export function initialSnapshot(runId: string, name = 'Line 1 station'): Snapsho
     lastScan: null,
     stopped: null,
     central: null,
+    centralRecord: null,
   };
 }
 

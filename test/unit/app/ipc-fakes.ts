@@ -126,6 +126,7 @@ export function initialSnapshot(runId: string): Snapshot {
     lastScan: null,
     stopped: null,
     central: null,
+    centralRecord: null,
   };
 }
 

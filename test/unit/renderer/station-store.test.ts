@@ -25,6 +25,7 @@ const snapshot = (seq: number, runId = 'run-1'): Snapshot => ({
   lastScan: null,
   stopped: null,
   central: null,
+  centralRecord: null,
 });
 
 class FakeBridge implements StationBridge {

@@ -34,6 +34,7 @@ function initial(): Snapshot {
     lastScan: null,
     stopped: null,
     central: null,
+    centralRecord: null,
   };
 }
 
