@@ -38,33 +38,32 @@ export class CentralReview {
     return centralFacets(this.pool);
   }
 
-  /** The station a unit or batch id belongs to: the one given, else the only station that has it. */
-  private async stationOf(table: 'central_units' | 'central_batches', id: string, stationId?: string) {
-    const what = table === 'central_units' ? 'unit' : 'batch';
-    const code = table === 'central_units' ? 'UNIT_NOT_FOUND' : 'BATCH_NOT_FOUND';
+  /** The station a unit id belongs to: the one given, else the only station that has it. */
+  private async stationOfUnit(unitId: string, stationId?: string): Promise<string> {
     const { rows } = await this.pool.query<{ station_id: string }>(
-      `SELECT station_id FROM ${table} WHERE id = $1 AND ($2::text IS NULL OR station_id = $2) ORDER BY station_id LIMIT 5`,
-      [id, stationId ?? null],
+      `SELECT station_id FROM central_units WHERE id = $1 AND ($2::text IS NULL OR station_id = $2)
+        ORDER BY station_id LIMIT 5`,
+      [unitId, stationId ?? null],
     );
     if (rows.length === 0) {
       throw new CentralLookupError(
-        code,
+        'UNIT_NOT_FOUND',
         stationId
-          ? `Station ${stationId} has no ${what} ${id} in the central record: check the id, or that the station has shipped it.`
-          : `There is no ${what} ${id} in the central record: check the id (search by mcuId or serial finds units), or that its station has shipped it.`,
+          ? `Station ${stationId} has no unit ${unitId} in the central record: check the id, or that the station has shipped it.`
+          : `There is no unit ${unitId} in the central record: check the id (search by mcuId or serial finds units), or that its station has shipped it.`,
       );
     }
     if (rows.length > 1) {
       throw new CentralLookupError(
         'AMBIGUOUS',
-        `${what} id ${id} is in the record of stations ${rows.map((row) => row.station_id).join(', ')}: say which station (stationId).`,
+        `unit id ${unitId} is in the record of stations ${rows.map((row) => row.station_id).join(', ')}: say which station (stationId).`,
       );
     }
     return rows[0]!.station_id;
   }
 
   async unitDetail(unitId: string, stationId?: string): Promise<UnitDetail> {
-    const station = await this.stationOf('central_units', unitId, stationId);
+    const station = await this.stationOfUnit(unitId, stationId);
     const slice = await TrailSlice.forUnit(this.pool, station, unitId);
     if (!slice)
       throw new CentralLookupError('UNIT_NOT_FOUND', `There is no unit ${unitId} in the central record.`);
@@ -78,32 +77,47 @@ export class CentralReview {
     }
   }
 
-  /** The batch's id as the station knows it, and the station: a batch is named by id or by its latest name. */
+  /**
+   * The batch's station, id and name: a batch is named by its id or by its name (the latest batch of that name).
+   * An id or a name that more than one station has needs the station said.
+   */
   async findBatch(
     batchNameOrId: string,
     stationId?: string,
-  ): Promise<{ stationId: string; batchId: string }> {
-    const byName = await this.pool.query<{ station_id: string; id: string }>(
-      `SELECT station_id, id FROM central_batches WHERE id = $1 AND ($2::text IS NULL OR station_id = $2)
-       UNION ALL
-       (SELECT station_id, id FROM central_batches WHERE name = $1 AND ($2::text IS NULL OR station_id = $2)
-        ORDER BY opened_at DESC LIMIT 1)`,
+  ): Promise<{ stationId: string; batchId: string; name: string }> {
+    const { rows } = await this.pool.query<{ station_id: string; id: string; name: string; by_id: boolean }>(
+      `SELECT DISTINCT ON (station_id, by_id) station_id, id, name, by_id FROM (
+         SELECT station_id, id, name, opened_at, id = $1 AS by_id FROM central_batches
+          WHERE (id = $1 OR name = $1) AND ($2::text IS NULL OR station_id = $2)) found
+        ORDER BY station_id, by_id, opened_at DESC LIMIT 20`,
       [batchNameOrId, stationId ?? null],
     );
-    const first = byName.rows[0];
-    if (!first) {
+    // An id names a batch before a name does.
+    const byId = rows.filter((row) => row.by_id);
+    const matches = byId.length > 0 ? byId : rows;
+    if (matches.length === 0) {
       throw new CentralLookupError(
         'BATCH_NOT_FOUND',
         `There is no batch named or with id ${JSON.stringify(batchNameOrId)} in the central record${stationId ? ` for station ${stationId}` : ''}.`,
       );
     }
-    // An id names the batch (unless two stations have it); a name the latest batch of that name.
-    const byId = byName.rows.filter((row) => row.id === batchNameOrId);
-    if (byId.length > 0) {
-      const station = await this.stationOf('central_batches', batchNameOrId, stationId);
-      return { stationId: station, batchId: batchNameOrId };
+    if (matches.length > 1) {
+      throw new CentralLookupError(
+        'AMBIGUOUS',
+        `stations ${matches.map((row) => row.station_id).join(', ')} each have a batch ${byId.length > 0 ? 'with id' : 'named'} ${JSON.stringify(batchNameOrId)}: say which station (stationId).`,
+      );
     }
-    return { stationId: first.station_id, batchId: first.id };
+    const found = matches[0]!;
+    return { stationId: found.station_id, batchId: found.id, name: found.name };
+  }
+
+  /** The last event of a batch: a batch's numbers are good until it moves (other batches do not matter). */
+  async batchVersion(stationId: string, batchId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: string | null }>(
+      'SELECT max(seq) AS seq FROM central_events WHERE batch_id = $1 AND station_id = $2',
+      [batchId, stationId],
+    );
+    return Number(rows[0]?.seq ?? 0);
   }
 
   /** A batch's report data, as the station's own report reads it. */
@@ -113,7 +127,7 @@ export class CentralReview {
     stationId?: string,
   ): Promise<BatchReportData> {
     const found = await this.findBatch(batchNameOrId, stationId);
-    const slice = await TrailSlice.forBatch(this.pool, found.stationId, found.batchId, detail);
+    const slice = await TrailSlice.forBatch(this.pool, found.stationId, found.batchId);
     if (!slice) {
       throw new CentralLookupError(
         'BATCH_NOT_FOUND',
@@ -132,14 +146,5 @@ export class CentralReview {
     } finally {
       slice.close();
     }
-  }
-
-  /** The station's head as the central record holds it: a cache of a batch's numbers is good until it moves. */
-  async headOf(stationId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ head_seq: string }>(
-      'SELECT head_seq FROM central_stations WHERE station_id = $1',
-      [stationId],
-    );
-    return Number(rows[0]?.head_seq ?? 0);
   }
 }

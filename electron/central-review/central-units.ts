@@ -5,7 +5,7 @@
  * of a unit's key. The indexes are central_units' (central/schema.ts, migration 2).
  */
 import type pg from 'pg';
-import { COUNT_CAP, UnitQueryError } from '../review';
+import { UnitQueryError } from '../review';
 import {
   unitPageRequestSchema,
   type UnitPage,
@@ -13,6 +13,13 @@ import {
   type UnitQuery,
   type UnitRow,
 } from '../station-api';
+
+/**
+ * Matches are counted up to here ("10,000+"), a tenth of a station's cap: over every station's units, counting
+ * 100,000 matches of a broad filter costs PostgreSQL more than the page itself, and a count that large tells QA
+ * to narrow the filter either way.
+ */
+export const CENTRAL_COUNT_CAP = 10_000;
 
 /** Shorter search text matches whole values only, as on a station. */
 const MIN_PREFIX = 3;
@@ -101,7 +108,17 @@ async function build(pool: pg.Pool, filter: UnitQuery): Promise<Terms> {
     if (rows.length === 0) terms.add('false');
     else terms.add(`u.station_id = ANY(${terms.param(rows.map((row) => row.station_id))}::text[])`);
   }
-  if (filter.batchId) terms.add(`u.batch_id = ${terms.param(filter.batchId)}`);
+  if (filter.batchId) {
+    terms.add(`u.batch_id = ${terms.param(filter.batchId)}`);
+    if (!filter.stationId) {
+      // The stations that have a batch of this id, named: the batch index leads with the station.
+      const { rows } = await pool.query<{ station_id: string }>(
+        'SELECT station_id FROM central_batches WHERE id = $1',
+        [filter.batchId],
+      );
+      terms.add(`u.station_id = ANY(${terms.param(rows.map((row) => row.station_id))}::text[])`);
+    }
+  }
   if (filter.state) terms.add(`u.state = ${terms.param(filter.state)}`);
   if (filter.errorCode) terms.add(`u.error_code = ${terms.param(filter.errorCode)}`);
   if (filter.operator) terms.add(`u.operator = ${terms.param(filter.operator)}`);
@@ -162,30 +179,37 @@ export async function queryCentralUnits(pool: pg.Pool, input: UnitPageRequest): 
   const terms = await build(pool, filter);
   const countClause = terms.clause();
   const countValues = [...terms.values];
-  const page: string[] = [];
+  const paging: string[] = [];
   if (cursor) {
     const key = decodeCentralCursor(cursor);
-    page.push(
+    paging.push(
       `(u.started_at, u.station_id, u.id) < (${terms.param(key.startedAt)}, ${terms.param(key.stationId)}, ${terms.param(key.id)})`,
     );
   }
-  const { rows } = await pool.query<Record<string, unknown>>(
-    `SELECT ${CENTRAL_UNIT_COLUMNS} FROM ${CENTRAL_UNIT_FROM} ${terms.clause(page)}
-      ORDER BY u.started_at DESC, u.station_id DESC, u.id DESC LIMIT ${terms.param(limit + 1)}`,
-    terms.values,
-  );
+  // The page and the count go to two connections at once: a broad filter's count (up to CENTRAL_COUNT_CAP rows) costs
+  // as much as the page, and the person waits for the slower of the two, not for both.
+  const [page, counted] = await Promise.all([
+    pool.query<Record<string, unknown>>(
+      `SELECT ${CENTRAL_UNIT_COLUMNS} FROM ${CENTRAL_UNIT_FROM} ${terms.clause(paging)}
+        ORDER BY u.started_at DESC, u.station_id DESC, u.id DESC LIMIT ${terms.param(limit + 1)}`,
+      terms.values,
+    ),
+    cursor
+      ? null
+      : pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM (SELECT 1 FROM central_units u ${countClause} LIMIT ${CENTRAL_COUNT_CAP + 1}) matches`,
+          countValues,
+        ),
+  ]);
+  const rows = page.rows;
   const more = rows.length > limit;
   const units = (more ? rows.slice(0, limit) : rows).map(toUnitRow);
   let total: number | null = null;
   let totalCapped = false;
-  if (!cursor) {
-    const counted = await pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM central_units u ${countClause} LIMIT ${COUNT_CAP + 1}) matches`,
-      countValues,
-    );
+  if (counted) {
     const n = Number(counted.rows[0]?.n ?? 0);
-    totalCapped = n > COUNT_CAP;
-    total = Math.min(n, COUNT_CAP);
+    totalCapped = n > CENTRAL_COUNT_CAP;
+    total = Math.min(n, CENTRAL_COUNT_CAP);
   }
   const last = units.at(-1);
   return {

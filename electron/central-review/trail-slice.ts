@@ -11,7 +11,6 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { EVENT_COLUMNS, openTrailInMemory } from '../audit';
-import type { ReportDetail } from '../reports';
 
 /** Events are read in pages: a 10,000-unit batch has a quarter of a million. */
 const PAGE = 20_000;
@@ -65,7 +64,7 @@ export class TrailSlice {
   private async addChainEnds(client: pg.ClientBase): Promise<void> {
     const ends = await client.query<Record<string, unknown>>(
       `(${EVENT_SELECT} WHERE station_id = $1 AND kind = 'station.identity')
-       UNION ALL (${EVENT_SELECT} WHERE station_id = $1 AND kind = 'checkpoint' ORDER BY seq DESC LIMIT 1)
+       UNION ALL (${EVENT_SELECT} WHERE station_id = $1 AND kind = 'checkpoint' ORDER BY central_events.seq DESC LIMIT 1)
        UNION ALL (${EVENT_SELECT} WHERE station_id = $1
                   AND seq = (SELECT head_seq FROM central_stations WHERE station_id = $1))`,
       [this.stationId],
@@ -93,9 +92,9 @@ export class TrailSlice {
           slice.insertUnit.run(unitRow);
         })();
         const events = await client.query<Record<string, unknown> & { seq: number }>(
-          `(${EVENT_SELECT} WHERE unit_id = $2 AND station_id = $1 ORDER BY seq)
+          `(${EVENT_SELECT} WHERE unit_id = $2 AND station_id = $1 ORDER BY central_events.seq)
            UNION ALL (${EVENT_SELECT} WHERE batch_id = $3 AND station_id = $1 AND kind = 'batch.opened'
-                      ORDER BY seq LIMIT 1)`,
+                      ORDER BY central_events.seq LIMIT 1)`,
           [stationId, unitId, unitRow.batch_id],
         );
         slice.addEvents(events.rows);
@@ -104,7 +103,7 @@ export class TrailSlice {
           ...events.rows.filter((row) => row.unit_id === unitId).map((row) => row.seq),
         );
         const after = await client.query<Record<string, unknown>>(
-          `${EVENT_SELECT} WHERE station_id = $1 AND kind = 'checkpoint' AND seq > $2 ORDER BY seq LIMIT 1`,
+          `${EVENT_SELECT} WHERE station_id = $1 AND kind = 'checkpoint' AND seq > $2 ORDER BY central_events.seq LIMIT 1`,
           [stationId, lastSeq],
         );
         slice.addEvents(after.rows);
@@ -118,12 +117,7 @@ export class TrailSlice {
   }
 
   /** A batch's report data source; null when the station has no such batch. */
-  static async forBatch(
-    pool: pg.Pool,
-    stationId: string,
-    batchId: string,
-    detail: ReportDetail,
-  ): Promise<TrailSlice | null> {
+  static async forBatch(pool: pg.Pool, stationId: string, batchId: string): Promise<TrailSlice | null> {
     return readConsistently(pool, async (client) => {
       const batch = await client.query<Record<string, unknown>>(
         `SELECT ${BATCH_COLUMNS} FROM central_batches WHERE station_id = $1 AND id = $2`,
@@ -140,12 +134,11 @@ export class TrailSlice {
           for (const row of batch.rows) slice.insertBatch.run(row);
           for (const row of units.rows) slice.insertUnit.run(row);
         })();
-        // The summary (stats, CSV, PDF) reads no board logs, intents or step starts: they are not copied.
-        const kinds =
-          detail === 'summary' ? "AND kind NOT IN ('step.log', 'step.intent', 'step.started')" : '';
+        // Every event of the batch, even for a summary that reads no board logs or intents: a signature's validity
+        // is the hash of every event of its subject, recomputed (audit/record-hash.ts).
         for (let after = 0; ;) {
           const page = await client.query<Record<string, unknown> & { seq: number }>(
-            `${EVENT_SELECT} WHERE batch_id = $2 AND station_id = $1 AND seq > $3 ${kinds} ORDER BY seq LIMIT ${PAGE}`,
+            `${EVENT_SELECT} WHERE batch_id = $2 AND station_id = $1 AND seq > $3 ORDER BY central_events.seq LIMIT ${PAGE}`,
             [stationId, batchId, after],
           );
           slice.addEvents(page.rows);
@@ -165,14 +158,18 @@ export class TrailSlice {
 /** One read-only transaction with a single snapshot: the view rows and the events agree, as in one SQLite read. */
 async function readConsistently<T>(pool: pg.Pool, read: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
       return await read(client);
     } finally {
-      await client.query('COMMIT');
+      await client.query('COMMIT').catch((error: unknown) => {
+        // A connection that cannot end its transaction does not go back to the pool.
+        broken = error instanceof Error ? error : new Error(String(error));
+      });
     }
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

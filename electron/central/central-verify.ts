@@ -43,7 +43,7 @@ export async function verifyCentral(pool: pg.Pool, onlyStation?: string): Promis
       const { rows } = await pool.query(
         `SELECT seq::integer AS seq, event_id::text AS event_id, at, station_id, operator, batch_id, unit_id, slot,
                 step, kind, outcome, details, supersedes::integer AS supersedes, prev_hash, hash
-           FROM central_events WHERE station_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+           FROM central_events WHERE station_id = $1 AND seq > $2 ORDER BY central_events.seq LIMIT ${PAGE}`,
         [station.station_id, after],
       );
       for (const row of rows) {

@@ -63,7 +63,10 @@ export async function openCentralPool(
   options: {
     max?: number;
     applicationName?: string;
-    /** Every transaction read-only (the QA host): the server refuses a write even if the code tried one. */
+    /**
+     * Every transaction starts read-only (the QA host), so a write by mistake fails; a database user with SELECT
+     * rights alone is what makes writing impossible.
+     */
     readOnly?: boolean;
   } = {},
 ): Promise<pg.Pool> {

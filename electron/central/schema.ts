@@ -211,6 +211,10 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
   // 2: the views, derived by the database from the events it received (what `audit/projections.ts` does on the
   // station, per station), kept in step by central_ingest; a database at version 1 gets them from its events.
   `
+  -- How far the views are derived, per station. Taken first: the lock this ALTER takes holds off every ingest until
+  -- the migration commits, and an ingest that ran the old function meanwhile is caught up by the next one.
+  ALTER TABLE central_stations ADD COLUMN projected_seq bigint NOT NULL DEFAULT 0;
+
   CREATE TABLE central_batches (
     station_id text NOT NULL REFERENCES central_stations (station_id),
     id text COLLATE "C" NOT NULL,
@@ -262,10 +266,41 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
   CREATE INDEX central_units_reviewed_started ON central_units (started_at, station_id, id)
     WHERE reviewed_at IS NOT NULL;
   CREATE INDEX central_units_slot_started ON central_units (slot, started_at, station_id, id);
+  -- A unit found by its id alone (a search, a link without the station): before PostgreSQL 18's skip scan the
+  -- primary key, which leads with the station, cannot serve it.
+  CREATE INDEX central_units_id ON central_units (id);
   -- Prefix searches too (LIKE 'abc%'): the columns are COLLATE "C".
   CREATE INDEX central_units_mcu ON central_units (mcu_id) WHERE mcu_id IS NOT NULL;
   CREATE INDEX central_units_device ON central_units (device_id) WHERE device_id IS NOT NULL;
   CREATE INDEX central_units_serial ON central_units (serial_number) WHERE serial_number IS NOT NULL;
+
+  -- An event's details as jsonb, for the views. jsonb cannot hold U+0000 nor a lone surrogate, which JSON text
+  -- can (\\u0000, \\ud800): such details are read with those characters as U+FFFD instead of stopping every ingest
+  -- of the station; the event itself is kept exactly as the station hashed it. The fast path is a plain cast:
+  -- canonical JSON writes a \\u escape only for control characters and lone surrogates.
+  CREATE FUNCTION central_details_slow(p_details text) RETURNS jsonb
+  LANGUAGE plpgsql IMMUTABLE AS $$
+  DECLARE
+    mended text := p_details;
+    before text;
+  BEGIN
+    RETURN p_details::jsonb;
+  EXCEPTION WHEN OTHERS THEN
+    -- An escape preceded by an even number of backslashes is an escape, not an escaped backslash and text. Each
+    -- match takes the character before it, so escapes side by side need another pass.
+    LOOP
+      before := mended;
+      mended := regexp_replace(mended, '((?:^|[^\\\\])(?:\\\\\\\\)*)\\\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})',
+                               '\\1\\\\ufffd', 'g');
+      EXIT WHEN mended = before;
+    END LOOP;
+    RETURN mended::jsonb;
+  END $$;
+  CREATE FUNCTION central_details(p_details text) RETURNS jsonb
+  LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN strpos(p_details, '\\u') = 0 THEN p_details::jsonb
+                ELSE central_details_slow(p_details) END
+  $$;
 
   -- The key's value when it is a JSON string, else NULL: projections.ts's str().
   CREATE FUNCTION central_str(p_object jsonb, p_key text) RETURNS text
@@ -301,7 +336,7 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
     ev record;
   BEGIN
     FOR ev IN
-      SELECT seq, kind, batch_id, operator, at, details::jsonb AS d
+      SELECT seq, kind, batch_id, operator, at, central_details(details) AS d
         FROM central_events
        WHERE station_id = p_station AND seq > p_after AND seq <= p_upto
          AND CASE kind WHEN 'batch.opened' THEN true WHEN 'batch.closed' THEN true WHEN 'signature' THEN true
@@ -326,7 +361,7 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
     WITH raw AS MATERIALIZED (
       SELECT seq, kind, unit_id, batch_id, slot, step, operator, at, outcome,
              -- Step events are most of a trail and need nothing from their details.
-             CASE WHEN kind IN ('step.started', 'step.finished') THEN NULL ELSE details::jsonb END AS d
+             CASE WHEN kind IN ('step.started', 'step.finished') THEN NULL ELSE central_details(details) END AS d
         FROM central_events
        WHERE station_id = p_station AND seq > p_after AND seq <= p_upto
          AND CASE WHEN unit_id IS NULL THEN false
@@ -569,7 +604,10 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
         FROM central_incoming WHERE seq = st.head_seq + inserted;
       UPDATE central_stations SET head_seq = st.head_seq, head_hash = st.head_hash, head_at = st.head_at,
              shipped_at = now() WHERE station_id = p_station;
-      PERFORM central_project(p_station, st.head_seq - inserted, st.head_seq);
+      -- From where the views stand, not from this batch's first event: events an older ingest took (during the
+      -- migration to this version) are derived now too.
+      PERFORM central_project(p_station, st.projected_seq, st.head_seq);
+      UPDATE central_stations SET projected_seq = st.head_seq WHERE station_id = p_station;
     END IF;
     IF last_ok IS NOT NULL AND bad.prev_hash IS DISTINCT FROM bad.linked_to THEN
       RETURN central_refuse(p_station, bad.seq, format(
@@ -586,6 +624,7 @@ export const CENTRAL_MIGRATIONS: readonly string[] = [
   END $$;
 
   SELECT central_project(station_id, 0, head_seq) FROM central_stations;
+  UPDATE central_stations SET projected_seq = head_seq;
   `,
 ];
 

@@ -416,6 +416,8 @@ export const COMMAND_ERROR_CODES = [
   'RECORD_CHANGED',
   'ALREADY_SIGNED',
   'STATION_STOPPED',
+  /** The central QA host: the central record is read, never written. */
+  'READ_ONLY',
   'INTERNAL_ERROR',
 ] as const;
 export type CommandErrorCode = (typeof COMMAND_ERROR_CODES)[number] | (string & {});

@@ -194,7 +194,13 @@ export const snapshotSchema = z.object({
    * Set when this host is the central QA/supervisor host (`station serve --central`): the screens read every
    * station's record from the central database, read-only; null on a station.
    */
-  centralRecord: z.object({ database: z.string() }).nullable(),
+  centralRecord: z
+    .object({
+      database: z.string(),
+      /** The host's database user may add events: it should be a user that can only read. */
+      userCanWrite: z.boolean(),
+    })
+    .nullable(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 

@@ -64,7 +64,27 @@ function verdictSummary(verdicts: StationVerdict[]): { intact: boolean; events: 
 
 const who = (session: Session | null) => session?.operatorId ?? null;
 
-export const CENTRAL_RECORD_HANDLERS: Partial<HandlerTable> = {
+/**
+ * Every command, decided: answered from the central record, refused, or `HOST` (the host's own handler: its
+ * sessions and accounts). A command added to the contract does not compile until it is decided here.
+ */
+export const HOST = 'host' as const;
+type CentralTable = { [N in keyof HandlerTable]: HandlerTable[N] | typeof HOST };
+
+export const CENTRAL_RECORD_HANDLERS: CentralTable = {
+  'station.status': HOST,
+  'session.login': HOST,
+  'session.logout': HOST,
+  'accounts.list': HOST,
+  'accounts.init': HOST,
+  'accounts.create': HOST,
+  'accounts.disable': HOST,
+  'accounts.enable': HOST,
+  'accounts.resetPin': HOST,
+  'accounts.setRoles': HOST,
+  'ports.list': HOST,
+  'sim.unplug': noLine,
+  'sim.replug': noLine,
   'units.query': async (c, input) => {
     try {
       return { ok: true as const, ...(await c.central!.review.queryUnits(input)) };

@@ -19,6 +19,8 @@ import type { CentralRecordSource } from './station';
 
 export interface OpenedCentralRecord {
   source: CentralRecordSource;
+  /** The database user may add events: a QA host should connect as a user that can only read. */
+  canWrite: boolean;
   close(): Promise<void>;
 }
 
@@ -62,29 +64,32 @@ export async function openCentralRecord(
     await pool.end().catch(() => undefined);
     throw error;
   }
+  // A QA host whose user could add events holds more than it needs: say so, it still starts. (central_ingest runs
+  // with its caller's rights, so INSERT on central_events is what writing takes.)
+  const canWrite = await pool
+    .query<{ yes: boolean }>("SELECT has_table_privilege(current_user, 'central_events', 'INSERT') AS yes")
+    .then((result) => result.rows[0]?.yes === true)
+    .catch(() => false);
   const review = new CentralReview(pool, where);
   const batches: BatchSource = {
     where: `the central record (${where})`,
     version: async (batchId, stationId) => {
       const found = await review.findBatch(batchId, stationId);
-      return `${found.stationId}/${found.batchId}@${await review.headOf(found.stationId)}`;
+      return `${found.stationId}/${found.batchId}@${await review.batchVersion(found.stationId, found.batchId)}`;
     },
     load: (batchId, detail, stationId) => review.batchReportData(batchId, detail, stationId),
     name: async (batchId, stationId) => {
-      const data = await review.findBatch(batchId, stationId).catch((error: unknown) => {
+      try {
+        return (await review.findBatch(batchId, stationId)).name;
+      } catch (error) {
         if (error instanceof CentralLookupError && error.code === 'BATCH_NOT_FOUND') return null;
         throw error;
-      });
-      if (!data) return null;
-      const { rows } = await pool.query<{ name: string }>(
-        'SELECT name FROM central_batches WHERE station_id = $1 AND id = $2',
-        [data.stationId, data.batchId],
-      );
-      return rows[0]?.name ?? null;
+      }
     },
   };
   return {
     source: { review, batches, verify: () => verifyCentral(pool) },
+    canWrite,
     close: () => pool.end().catch(() => undefined),
   };
 }

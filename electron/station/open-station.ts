@@ -8,6 +8,7 @@ import { startCentralShipping, type CentralShipping } from './central-shipping';
 import { openCentralRecord, type OpenedCentralRecord } from './central-record';
 import { AuditStore, loadStationSigner, type CheckpointAnchor } from '../audit';
 import { AccountStore, type DemoAccount } from '../people';
+import { openReviewDb } from '../review';
 import { reconcileUnfinishedUnits, type UnitJournal } from '../provisioning';
 import { STATION_KEY_SECRET, type SecretStore } from '../secrets';
 import type { PortInfo } from '../serial';
@@ -126,6 +127,24 @@ function logEvent(logger: Logger, event: StationEvent): void {
   }
 }
 
+/**
+ * The central QA host keeps a trail of its own (logins, accounts): a data folder whose trail holds batches is a
+ * station's, and the QA host must not add to that station's record.
+ */
+function refuseStationRecord(databaseFile: string): void {
+  const db = openReviewDb(databaseFile);
+  try {
+    const held = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM batches').get()?.n ?? 0;
+    if (held > 0) {
+      throw new StationSetupError(
+        `${databaseFile} is a station's record (${held} batches): give the central QA host its own data folder (--data DIR, or a config of its own)`,
+      );
+    }
+  } finally {
+    db.close();
+  }
+}
+
 export async function openStation(options: OpenStationOptions): Promise<Station> {
   const { config, logger } = options;
   const now = options.now ?? (() => new Date());
@@ -188,13 +207,19 @@ export async function openStation(options: OpenStationOptions): Promise<Station>
       },
       ...(options.maxPageCount !== undefined && { maxPageCount: options.maxPageCount }),
     });
+    if (centralRecord) refuseStationRecord(environment.databaseFile);
     store.recordIdentity();
     store.checkpoint('opened');
     const accounts = new AccountStore(store, { now });
     const demo = config.environment === 'sandbox' ? await accounts.seedDemoAccounts() : null;
     const runId = newRunId();
     const initial = initialSnapshot(config, runId, demo, accounts.count() === 0);
-    if (centralRecord) initial.centralRecord = { database: centralRecord.source.review.where };
+    if (centralRecord) {
+      initial.centralRecord = {
+        database: centralRecord.source.review.where,
+        userCanWrite: centralRecord.canWrite,
+      };
+    }
     const bus = new EventBus({ initial });
     const unsubscribe = logger ? bus.subscribe((event) => logEvent(logger, event)) : () => undefined;
 

@@ -89,7 +89,9 @@ export function reportsDirFor(databaseFile: string): string {
 }
 
 function failure(error: unknown): CommandFailure {
-  if (error instanceof CentralLookupError) return { ok: false, code: error.code, message: error.message };
+  if (error instanceof CentralLookupError) {
+    return { ok: false, code: error.code === 'AMBIGUOUS' ? 'BAD_INPUT' : error.code, message: error.message };
+  }
   if (error instanceof ReportError) {
     const code =
       error.code === 'REPORT_BATCH_NOT_FOUND'

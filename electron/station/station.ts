@@ -32,7 +32,7 @@ import type { StationEnvironment } from './environment';
 import type { EventBus } from './event-bus';
 import type { Sessions } from './sessions';
 import { ReportCommands, reportsDirFor, trailBatchSource, type BatchSource } from './report-commands';
-import { CENTRAL_RECORD_HANDLERS } from './central-record-commands';
+import { CENTRAL_RECORD_HANDLERS, HOST } from './central-record-commands';
 import type { CentralReview } from '../central-review';
 import type { StationVerdict } from '../central';
 import type { LastVerification } from './review-commands';
@@ -231,8 +231,8 @@ export class Station implements StationHandle {
       if (denied) return denied;
       const session = sessions.current;
       // The central QA host answers QA's commands from the central record, and refuses what would write there.
-      const central = this.parts.centralRecord ? CENTRAL_RECORD_HANDLERS[name] : undefined;
-      const handler = (central ?? HANDLERS[name]) as (
+      const central = this.parts.centralRecord ? CENTRAL_RECORD_HANDLERS[name] : HOST;
+      const handler = (central === HOST ? HANDLERS[name] : central) as (
         context: HandlerContext,
         input: unknown,
         session: Session | null,

@@ -118,7 +118,7 @@ function SignedIn() {
   const session = useStation((s) => s.snapshot!.session!);
   const execute = useStation((s) => s.execute);
   const route = useRoute();
-  const central = useStation((s) => s.snapshot!.centralRecord !== null);
+  const central = useStation((s) => (s.snapshot?.centralRecord ?? null) !== null);
   const views = viewsFor(session, central);
   const view = route.view && views.includes(route.view) ? route.view : (views[0] ?? 'station');
   // Scans search the review list on the review screen, and anywhere for someone who runs nothing on the line.

@@ -134,6 +134,11 @@ async function serveStation(options: ServeOptions): Promise<void> {
     for (const line of station.reconciled)
       printProgress(`reconciled unit ${line.unitId}: ${line.resolution} (${line.reason})`);
     const record = station.snapshot().centralRecord;
+    if (record?.userCanWrite) {
+      printProgress(
+        `warning: the database user of ${record.database} may write to the central record (INSERT on central_events): the QA host only reads, so give it a user with SELECT rights alone (see README, "The central QA host")`,
+      );
+    }
     printProgress(
       record
         ? `central QA host over ${record.database} (read-only) serving on ${host.url}`

@@ -43,16 +43,19 @@ export function DashboardScreen({
   const facets = useReview((s) => s.facets);
   const batches = [...(facets?.batches ?? [])].sort((a, b) => b.openedAt.localeCompare(a.openedAt));
   const newest = batches[0] ?? null;
+  const newestId = newest?.id ?? null;
+  const newestStation = newest?.stationId ?? null;
+  // A link to a batch without its station (typed, or from before the central record): the station that has it.
+  const impliedStation =
+    batchId && !stationId ? (batches.find((b) => b.id === batchId)?.stationId ?? null) : stationId;
 
   useEffect(() => {
     void loadFacets(execute);
   }, [execute]);
   useEffect(() => {
-    if (!batchId && newest) {
-      navigate('dashboard', newest.id, { replace: true, stationId: newest.stationId ?? null });
-    }
-  }, [batchId, newest]);
-  const picked = batchId ? batchKey({ id: batchId, stationId: stationId ?? undefined }) : '';
+    if (!batchId && newestId) navigate('dashboard', newestId, { replace: true, stationId: newestStation });
+  }, [batchId, newestId, newestStation]);
+  const picked = batchId ? batchKey({ id: batchId, stationId: impliedStation ?? undefined }) : '';
 
   return (
     <div className="dashboard">
@@ -86,7 +89,7 @@ export function DashboardScreen({
           )}
         </div>
         {facets && batches.length === 0 && <p className="empty">{STRINGS.dashboard.noBatches}</p>}
-        {batchId && <BatchDashboard key={picked} batchId={batchId} stationId={stationId} />}
+        {batchId && <BatchDashboard key={picked} batchId={batchId} stationId={impliedStation} />}
       </main>
     </div>
   );

@@ -384,7 +384,7 @@ function batchOptions(facets: UnitFacets | null): Array<[string, string]> {
   return [...(facets?.batches ?? [])]
     .sort((a, b) => b.openedAt.localeCompare(a.openedAt))
     .map((batch) => [
-      batch.id,
+      batch.stationId ? `${batch.stationId}/${batch.id}` : batch.id,
       `${batch.stationId ? `${batch.stationName ?? batch.stationId} · ` : ''}${batch.name} (${formatTime(batch.openedAt).slice(0, 10)})`,
     ]);
 }

@@ -86,6 +86,14 @@ export const reviewStore = createStore<ReviewState>()(() => ({
   lastOpened: null,
 }));
 
+/** The batch menu's value: "station/batch" on the central record (a batch id is its station's own), else the id. */
+function batchChoice(value: string): { stationId: string | null; batchId: string } {
+  const slash = value.indexOf('/');
+  return slash < 0
+    ? { stationId: null, batchId: value }
+    : { stationId: value.slice(0, slash), batchId: value.slice(slash + 1) };
+}
+
 export function toQuery(filters: ReviewFilters): UnitQuery {
   const query: UnitQuery = {};
   const search = filters.search.trim();
@@ -94,7 +102,11 @@ export function toQuery(filters: ReviewFilters): UnitQuery {
   if (from) query.from = from;
   const to = utcFieldToIso(filters.to);
   if (to) query.to = to;
-  if (filters.batchId) query.batchId = filters.batchId;
+  if (filters.batchId) {
+    const choice = batchChoice(filters.batchId);
+    query.batchId = choice.batchId;
+    if (choice.stationId) query.stationId = choice.stationId;
+  }
   if (filters.state) query.state = filters.state;
   if (filters.errorCode) query.errorCode = filters.errorCode;
   if (filters.operator) query.operator = filters.operator;
@@ -103,7 +115,8 @@ export function toQuery(filters: ReviewFilters): UnitQuery {
   if (filters.reviewed) query.reviewed = filters.reviewed === 'yes';
   if (filters.site) query.site = filters.site;
   if (filters.line) query.line = filters.line;
-  if (filters.stationId) query.stationId = filters.stationId;
+  // A station/batch pair from the batch menu names its station, whatever the Station menu says.
+  if (filters.stationId && !query.stationId) query.stationId = filters.stationId;
   return query;
 }
 

@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuditEventRejectedError,
   AuditStore,
+  currentRecordHash,
+  verifyAuditChain,
   EVENT_COLUMNS,
   generateStationKey,
   keyFingerprint,
@@ -22,7 +24,10 @@ import {
   type AuditEventInput,
   type TrailSigner,
 } from '../../../electron/audit';
-import { CENTRAL_MIGRATIONS, migrateCentral, TrailShipper } from '../../../electron/central';
+import { CENTRAL_MIGRATIONS, migrateCentral, TrailShipper, verifyCentral } from '../../../electron/central';
+import { CentralReview } from '../../../electron/central-review';
+import { loadBatchReportData } from '../../../electron/reports';
+import { openReviewDb, unitDetail } from '../../../electron/review';
 import { CONFIG_SHA, steppingClock, tempDbFile } from '../../support/audit';
 import { runStation } from '../../support/cli';
 import {
@@ -766,5 +771,108 @@ describe('the central views', () => {
     } finally {
       await v1.end();
     }
+  }, 60_000);
+
+  it("make a station's batch report and unit record from the central record as the station makes them, its signatures valid", async () => {
+    const station = makeStation('views-line2-st1', '2026-11-29T08:00:00.000Z');
+    writeFirstPart(station);
+    // Real signatures: each bound to the record as it stands (audit/record-hash.ts), as QA signs on the station.
+    const store = openStore(station, station.start + 7_200_000, 1_000);
+    const reader = new Database(station.file, { readonly: true });
+    try {
+      for (const subject of [
+        { type: 'unit', id: 'unit-1' },
+        { type: 'batch', id: 'b-week48' },
+      ] as const) {
+        const record = currentRecordHash(reader, subject);
+        store.append({
+          kind: 'signature',
+          operator: 'quinn',
+          ...(subject.type === 'unit' ? { unitId: subject.id } : { batchId: subject.id, unitId: null }),
+          details: {
+            meaning: subject.type === 'unit' ? 'reviewed' : 'released',
+            signerName: 'Q. Quinn',
+            subject,
+            recordHash: record.recordHash,
+            coversSeq: record.coversSeq,
+          },
+        });
+      }
+    } finally {
+      reader.close();
+      store.close();
+    }
+    await ship(pool, station, 50);
+    const review = new CentralReview(pool, 'the test database');
+    for (const detail of ['summary', 'full'] as const) {
+      const own = loadBatchReportData(station.file, 'b-week48', { detail });
+      expect(own.signatures.map((x) => x.validity)).toEqual(['valid', 'valid']);
+      expect(await review.batchReportData('b-week48', detail, station.id)).toEqual(own);
+    }
+    const db = openReviewDb(station.file);
+    try {
+      const own = unitDetail(db, 'unit-1')!;
+      expect(own.signatures.map((x) => x.valid)).toEqual([true]);
+      const received = await review.unitDetail('unit-1', station.id);
+      expect({ ...received, unit: { ...received.unit, stationId: undefined } }).toEqual({
+        ...own,
+        unit: { ...own.unit, stationId: undefined },
+      });
+    } finally {
+      db.close();
+    }
+    // Other stations here have a batch b-week48 too: without the station, the id is not enough.
+    await expect(review.batchReportData('b-week48', 'summary')).rejects.toThrow(
+      /each have a batch with id "b-week48": say which station/,
+    );
+  }, 60_000);
+
+  it('take details jsonb cannot hold (U+0000, a lone surrogate): the views are derived, the event kept as hashed', async () => {
+    const station = makeStation('views-line3-st1', '2026-11-30T08:00:00.000Z');
+    const store = openStore(station, station.start, 1_000);
+    try {
+      // As a station opens its trail: its identity first, so its checkpoint can be checked.
+      store.recordIdentity();
+      store.append({
+        kind: 'batch.opened',
+        batchId: 'b-nul',
+        operator: 'eve',
+        details: { name: 'NUL week', recipeId: 'sensor-v3', configSha256: CONFIG_SHA },
+      });
+      store.append({
+        kind: 'unit.started',
+        batchId: 'b-nul',
+        unitId: 'unit-nul',
+        operator: 'eve',
+        details: {},
+      });
+      // What a board said, as it said it: a NUL-padded message and half a surrogate pair, beside an escaped
+      // backslash that is text (not an escape) and must stay as it is.
+      store.append({
+        kind: 'unit.finished',
+        unitId: 'unit-nul',
+        outcome: 'failed',
+        details: {
+          errorCode: 'BOARD_STORAGE',
+          message: 'flash\u0000\u0000 half \ud800 and a \\u0000 that is text',
+          durationMs: 12,
+        },
+      });
+      // Signed, so central verify has the station's signature to check the chain against.
+      store.checkpoint('shutdown');
+    } finally {
+      store.close();
+    }
+    await ship(pool, station, 2);
+    const local = await expectSameViews(pool, station);
+    expect(local.units[0]).toMatchObject({ state: 'failed', error_code: 'BOARD_STORAGE', duration_ms: 12 });
+    const { rows } = await pool.query<{ details: string }>(
+      "SELECT details FROM central_events WHERE station_id = $1 AND kind = 'unit.finished'",
+      [station.id],
+    );
+    expect(rows[0]!.details).toContain('flash\\u0000\\u0000 half \\ud800 and a \\\\u0000 that is text');
+    expect(verifyAuditChain(station.file)).toMatchObject({ ok: true });
+    const [verdict] = await verifyCentral(pool, station.id);
+    expect(verdict!.result).toMatchObject({ ok: true });
   }, 60_000);
 });
