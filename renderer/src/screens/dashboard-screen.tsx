@@ -30,7 +30,7 @@ interface Released {
 
 /** A batch in the picker: on the central record a batch id is its station's own, so the station is part of it. */
 const batchKey = (batch: { id: string; stationId?: string | undefined }) =>
-  `${batch.stationId ?? ''}/${batch.id}`;
+  batch.stationId ? `${batch.stationId}/${batch.id}` : batch.id;
 
 export function DashboardScreen({
   batchId,
