@@ -5,14 +5,15 @@
  * of a unit's key. The indexes are central_units' (central/schema.ts, migration 2).
  */
 import type pg from 'pg';
-import { UnitQueryError } from '../review';
 import {
-  unitPageRequestSchema,
-  type UnitPage,
-  type UnitPageRequest,
-  type UnitQuery,
-  type UnitRow,
-} from '../station-api';
+  decodeKeyCursor,
+  encodeKeyCursor,
+  normaliseAuditTime,
+  parseUnitPageRequest,
+  searchPrefixEnd,
+  SEARCH_MIN_PREFIX,
+} from '../review';
+import type { UnitPage, UnitPageRequest, UnitQuery, UnitRow } from '../station-api';
 
 /**
  * Matches are counted up to here ("10,000+"), a tenth of a station's cap: over every station's units, counting
@@ -21,39 +22,17 @@ import {
  */
 export const CENTRAL_COUNT_CAP = 10_000;
 
-/** Shorter search text matches whole values only, as on a station. */
-const MIN_PREFIX = 3;
-
-interface CentralCursor {
-  startedAt: string;
-  stationId: string;
-  id: string;
+export function encodeCentralCursor(row: { startedAt: string; stationId: string; id: string }): string {
+  return encodeKeyCursor([row.startedAt, row.stationId, row.id]);
 }
 
-export function encodeCentralCursor(row: CentralCursor): string {
-  return Buffer.from(JSON.stringify([row.startedAt, row.stationId, row.id]), 'utf8').toString('base64url');
-}
-
-function decodeCentralCursor(text: string): CentralCursor {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 3 && value.every((part) => typeof part === 'string')) {
-      const [startedAt, stationId, id] = value as [string, string, string];
-      return { startedAt, stationId, id };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new UnitQueryError(
-    'the page cursor is not one the central record gave out: start again from the first page',
-  );
-}
-
-/** Audit times are UTC with milliseconds and "+00:00", compared as text (COLLATE "C"), as on a station. */
-function normaliseTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) throw new UnitQueryError(`${iso} is not a time`);
-  return date.toISOString().replace(/Z$/, '+00:00');
+function decodeCentralCursor(text: string): { startedAt: string; stationId: string; id: string } {
+  const [startedAt, stationId, id] = decodeKeyCursor(text, 3, 'the central record') as [
+    string,
+    string,
+    string,
+  ];
+  return { startedAt, stationId, id };
 }
 
 /** Query text with numbered parameters, built term by term. */
@@ -95,8 +74,8 @@ export function toUnitRow(row: Record<string, unknown>): UnitRow {
 
 async function build(pool: pg.Pool, filter: UnitQuery): Promise<Terms> {
   const terms = new Terms();
-  if (filter.from) terms.add(`u.started_at >= ${terms.param(normaliseTime(filter.from))}`);
-  if (filter.to) terms.add(`u.started_at < ${terms.param(normaliseTime(filter.to))}`);
+  if (filter.from) terms.add(`u.started_at >= ${terms.param(normaliseAuditTime(filter.from))}`);
+  if (filter.to) terms.add(`u.started_at < ${terms.param(normaliseAuditTime(filter.to))}`);
   if (filter.stationId) terms.add(`u.station_id = ${terms.param(filter.stationId)}`);
   if (filter.site || filter.line) {
     // A site or a line is a set of stations: listed first, so the units query keeps to its indexes.
@@ -151,10 +130,10 @@ async function build(pool: pg.Pool, filter: UnitQuery): Promise<Terms> {
       `SELECT station_id, id FROM central_units WHERE device_id = ${hex}`,
       `SELECT station_id, id FROM central_units WHERE serial_number = ${exact}`,
     ];
-    if (text.length >= MIN_PREFIX) {
+    if (text.length >= SEARCH_MIN_PREFIX) {
       // The end of the range of strings that start with the text (COLLATE "C" compares UTF-8 bytes).
-      const hexEnd = terms.param(`${text.toLowerCase()}\u{10FFFF}`);
-      const end = terms.param(`${text}\u{10FFFF}`);
+      const hexEnd = terms.param(searchPrefixEnd(text.toLowerCase()));
+      const end = terms.param(searchPrefixEnd(text));
       parts.push(
         `SELECT station_id, id FROM central_units WHERE mcu_id >= ${hex} AND mcu_id < ${hexEnd}`,
         `SELECT station_id, id FROM central_units WHERE device_id >= ${hex} AND device_id < ${hexEnd}`,
@@ -168,14 +147,7 @@ async function build(pool: pg.Pool, filter: UnitQuery): Promise<Terms> {
 
 /** One page of the central record's units matching `request.filter`, newest first. */
 export async function queryCentralUnits(pool: pg.Pool, input: UnitPageRequest): Promise<UnitPage> {
-  const parsed = unitPageRequestSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UnitQueryError(
-      `bad unit query: ${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  const { filter, limit, cursor } = parsed.data;
+  const { filter, limit, cursor } = parseUnitPageRequest(input);
   const terms = await build(pool, filter);
   const countClause = terms.clause();
   const countValues = [...terms.values];

@@ -11,4 +11,12 @@ export {
   type UnitRow,
 } from './unit-query';
 export { unitDetail } from './unit-detail';
+export {
+  decodeKeyCursor,
+  encodeKeyCursor,
+  normaliseAuditTime,
+  parseUnitPageRequest,
+  searchPrefixEnd,
+  SEARCH_MIN_PREFIX,
+} from './unit-query-parts';
 export { unitFacets } from './facets';

@@ -4,57 +4,30 @@
  * what page 1 costs; an offset would read and throw away every row before it. A cursor is the last row's key,
  * opaque to clients (base64url JSON).
  */
-import {
-  unitPageRequestSchema,
-  type UnitPage,
-  type UnitPageRequest,
-  type UnitQuery,
-  type UnitRow,
-} from '../station-api';
+import type { UnitPage, UnitPageRequest, UnitQuery, UnitRow } from '../station-api';
 import type { ReviewDb } from './review-db';
+import {
+  decodeKeyCursor,
+  encodeKeyCursor,
+  normaliseAuditTime,
+  parseUnitPageRequest,
+  searchPrefixEnd,
+  SEARCH_MIN_PREFIX,
+} from './unit-query-parts';
 
 export type { UnitPage, UnitPageRequest, UnitQuery, UnitRow };
+export { UnitQueryError } from './unit-query-parts';
 
 /** Counting every match of a broad filter on a million rows costs more than a page: past this, "100,000+". */
 export const COUNT_CAP = 100_000;
-/** Shorter search text matches whole values only: a 1-character prefix would match a sixteenth of all units. */
-const MIN_PREFIX = 3;
 
-export class UnitQueryError extends Error {
-  override readonly name = 'UnitQueryError';
+export function encodeCursor(row: { startedAt: string; id: string }): string {
+  return encodeKeyCursor([row.startedAt, row.id]);
 }
 
-interface Cursor {
-  startedAt: string;
-  id: string;
-}
-
-export function encodeCursor(row: Cursor): string {
-  return Buffer.from(JSON.stringify([row.startedAt, row.id]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(text: string): Cursor {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      typeof value[1] === 'string'
-    ) {
-      return { startedAt: value[0], id: value[1] };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new UnitQueryError(
-    'the page cursor is not one this station gave out: start again from the first page',
-  );
-}
-
-/** The end of the range of strings that start with `prefix` (BINARY collation compares UTF-8 bytes). */
-function prefixEnd(prefix: string): string {
-  return prefix + '\u{10FFFF}';
+function decodeCursor(text: string): { startedAt: string; id: string } {
+  const [startedAt, id] = decodeKeyCursor(text, 2, 'this station') as [string, string];
+  return { startedAt, id };
 }
 
 const SELECT = `SELECT u.id, u.batch_id AS batchId, b.name AS batchName, b.recipe_id AS recipeId, u.slot, u.soc,
@@ -75,11 +48,11 @@ function build(db: ReviewDb, filter: UnitQuery): Built {
   const params: Record<string, string | number> = {};
   if (filter.from) {
     where.push('u.started_at >= @from');
-    params.from = normaliseTime(filter.from);
+    params.from = normaliseAuditTime(filter.from);
   }
   if (filter.to) {
     where.push('u.started_at < @to');
-    params.to = normaliseTime(filter.to);
+    params.to = normaliseAuditTime(filter.to);
   }
   if (filter.batchId) {
     where.push('u.batch_id = @batchId');
@@ -134,9 +107,9 @@ function build(db: ReviewDb, filter: UnitQuery): Built {
       'SELECT rowid FROM units WHERE device_id = @searchHex',
       'SELECT rowid FROM units WHERE serial_number = @searchExact',
     ];
-    if (text.length >= MIN_PREFIX) {
-      params.searchHexEnd = prefixEnd(hex);
-      params.searchEnd = prefixEnd(text);
+    if (text.length >= SEARCH_MIN_PREFIX) {
+      params.searchHexEnd = searchPrefixEnd(hex);
+      params.searchEnd = searchPrefixEnd(text);
       parts.push(
         'SELECT rowid FROM units WHERE mcu_id >= @searchHex AND mcu_id < @searchHexEnd',
         'SELECT rowid FROM units WHERE device_id >= @searchHex AND device_id < @searchHexEnd',
@@ -148,23 +121,9 @@ function build(db: ReviewDb, filter: UnitQuery): Built {
   return { where, params };
 }
 
-/** Audit times are stored as UTC with milliseconds and "+00:00"; a filter time is compared in the same form. */
-function normaliseTime(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) throw new UnitQueryError(`${iso} is not a time`);
-  return date.toISOString().replace(/Z$/, '+00:00');
-}
-
 /** One page of units matching `request.filter`, newest first. */
 export function queryUnits(db: ReviewDb, input: UnitPageRequest): UnitPage {
-  const parsed = unitPageRequestSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UnitQueryError(
-      `bad unit query: ${issue?.path.join('.') || 'input'}: ${issue?.message ?? 'invalid'}`,
-    );
-  }
-  const { filter, limit, cursor } = parsed.data;
+  const { filter, limit, cursor } = parseUnitPageRequest(input);
   const { where, params } = build(db, filter);
   const pageWhere = [...where];
   const pageParams: Record<string, string | number> = { ...params, limit: limit + 1 };

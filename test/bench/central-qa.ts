@@ -7,10 +7,7 @@
 import type pg from 'pg';
 import { CentralReview, encodeCentralCursor } from '../../electron/central-review';
 import type { UnitQuery } from '../../electron/station-api';
-
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
-const round = (n: number) => Math.round(n * 10) / 10;
+import { QueryTimer } from './query-timer';
 
 interface Sample {
   station_id: string;
@@ -84,36 +81,21 @@ export async function centralQaBench(pool: pg.Pool, options: { repeats?: number 
     [Math.floor(units / 2)],
   );
   const deep = deepRows[0]!;
-  const all: number[] = [];
-  const perShape: Record<string, { p50Ms: number; p95Ms: number; maxMs: number }> = {};
-  const time = async (name: string, work: () => Promise<unknown>) => {
-    const samplesMs: number[] = [];
-    for (let i = 0; i < repeats; i += 1) {
-      const start = performance.now();
-      await work();
-      samplesMs.push(performance.now() - start);
-    }
-    samplesMs.sort((a, b) => a - b);
-    all.push(...samplesMs);
-    perShape[name] = {
-      p50Ms: round(quantile(samplesMs, 0.5)),
-      p95Ms: round(quantile(samplesMs, 0.95)),
-      maxMs: round(samplesMs.at(-1)!),
-    };
-  };
-  for (const [name, filter] of shapes) await time(name, () => review.queryUnits({ filter, limit: 50 }));
-  await time('page 50% deep', () => review.queryUnits({ limit: 50, cursor: encodeCentralCursor(deep) }));
-  await time('unit detail', () => review.unitDetail(failed.id, failed.station_id));
-  await time('facets', () => review.facets());
-  all.sort((a, b) => a - b);
-  const p95 = quantile(all, 0.95);
+  const timer = new QueryTimer(repeats);
+  for (const [name, filter] of shapes) await timer.time(name, () => review.queryUnits({ filter, limit: 50 }));
+  await timer.time('page 50% deep', () =>
+    review.queryUnits({ limit: 50, cursor: encodeCentralCursor(deep) }),
+  );
+  await timer.time('unit detail', () => review.unitDetail(failed.id, failed.station_id));
+  await timer.time('facets', () => review.facets());
+  const p95 = timer.p95Ms;
   return {
     units,
     repeats,
     pageSize: 50,
     shapes: shapes.length + 3,
-    queryP95Ms: round(p95),
+    queryP95Ms: p95,
     met: p95 < 50,
-    perShape,
+    perShape: timer.perShape,
   };
 }

@@ -7,9 +7,7 @@ import { statSync } from 'node:fs';
 import { encodeCursor, openReviewDb, queryUnits, unitDetail, unitFacets } from '../../electron/review';
 import type { UnitQuery } from '../../electron/station-api';
 import { generatedTrailFile } from '../support/trail-generator';
-
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
+import { QueryTimer } from './query-timer';
 
 export async function reviewBench(options: { units: number; repeats?: number }) {
   const repeats = options.repeats ?? 20;
@@ -43,29 +41,12 @@ export async function reviewBench(options: { units: number; repeats?: number }) 
         'SELECT started_at AS startedAt, id FROM units ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?',
       )
       .get(Math.floor(options.units / 2)) as { startedAt: string; id: string };
-    const all: number[] = [];
-    const perShape: Record<string, { p50Ms: number; p95Ms: number; maxMs: number }> = {};
-    const time = (name: string, work: () => unknown) => {
-      const samples: number[] = [];
-      for (let i = 0; i < repeats; i += 1) {
-        const start = performance.now();
-        work();
-        samples.push(performance.now() - start);
-      }
-      samples.sort((a, b) => a - b);
-      all.push(...samples);
-      perShape[name] = {
-        p50Ms: round(quantile(samples, 0.5)),
-        p95Ms: round(quantile(samples, 0.95)),
-        maxMs: round(samples.at(-1)!),
-      };
-    };
-    for (const [name, filter] of shapes) time(name, () => queryUnits(db, { filter, limit: 50 }));
-    time('page 50% deep', () => queryUnits(db, { limit: 50, cursor: encodeCursor(deep) }));
-    time('unit detail', () => unitDetail(db, failed.unitId));
-    time('facets', () => unitFacets(db));
-    all.sort((a, b) => a - b);
-    const p95 = quantile(all, 0.95);
+    const timer = new QueryTimer(repeats);
+    for (const [name, filter] of shapes) await timer.time(name, () => queryUnits(db, { filter, limit: 50 }));
+    await timer.time('page 50% deep', () => queryUnits(db, { limit: 50, cursor: encodeCursor(deep) }));
+    await timer.time('unit detail', () => unitDetail(db, failed.unitId));
+    await timer.time('facets', () => unitFacets(db));
+    const p95 = timer.p95Ms;
     return {
       name: 'review',
       inputs: {
@@ -81,9 +62,9 @@ export async function reviewBench(options: { units: number; repeats?: number }) 
         cached: trail.cached,
       },
       setupSeconds: round(generationSeconds),
-      queryP95Ms: round(p95),
+      queryP95Ms: p95,
       target: { queryP95Ms: 50, met: p95 < 50 },
-      perShape,
+      perShape: timer.perShape,
     };
   } finally {
     db.close();

@@ -36,6 +36,7 @@ function BatchBanner({
   const { station, batch, session } = snapshot;
   const mayOperate = hasRole(session, ['operator', 'supervisor']);
   const recipe = batch ? snapshot.recipes.find((r) => r.id === batch.recipeId) : undefined;
+  const stationName = [station.line, station.name].filter(Boolean).join(' / ');
   return (
     <header className="banner">
       {station.environment === 'sandbox' && (
@@ -43,10 +44,12 @@ function BatchBanner({
           {STRINGS.sandbox}
         </span>
       )}
-      <span className="banner-station">{[station.line, station.name].filter(Boolean).join(' / ')}</span>
+      <span className="banner-station" title={stationName}>
+        {stationName}
+      </span>
       {batch ? (
         <>
-          <span className="banner-batch">
+          <span className="banner-batch" title={batch.name}>
             <span className="muted">{STRINGS.banner.batch}</span> {batch.name}
             {batch.workOrder && (
               <>
@@ -82,7 +85,11 @@ function BatchBanner({
         {STRINGS.banner.settings}
       </button>
       {session && (
-        <span className="banner-user" data-testid="logged-in">
+        <span
+          className="banner-user"
+          data-testid="logged-in"
+          title={STRINGS.banner.loggedInAs(session.name, session.roles)}
+        >
           {STRINGS.banner.loggedInAs(session.name, session.roles)}
         </span>
       )}

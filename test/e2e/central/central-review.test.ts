@@ -7,12 +7,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { batchStats, loadBatchReportData, renderCsv, verifyReportDir } from '../../../electron/reports';
 import { openReviewDb, unitDetail } from '../../../electron/review';
 import type { UnitDetail, UnitFacets, UnitPage } from '../../../electron/station-api';
-import { launchBrowser, logInWithKeypad, openPage, pageProblems, shot } from '../../support/browser';
+import { launchBrowser, openPage, pageProblems, shot } from '../../support/browser';
 import { runStation, startStation } from '../../support/cli';
 import {
   CENTRAL_TEST_PASSWORD,
@@ -300,15 +300,34 @@ describe('the central record in the browser', () => {
     await browser?.close();
   });
 
-  it("QA sees every station's units with their station, filters by line, and opens a unit read-only", async () => {
+  /** The host's page at 1920x1080, logged in with the keypad as `operatorId`. */
+  async function hostPage(operatorId: string, pin: string): Promise<Page> {
     const page = await openPage(browser, `${hostOrigin}/?token=${TOKEN}`);
-    await logInWithKeypad(page, 'qa', '3333');
+    await page.getByLabel('Operator id').fill(operatorId);
+    for (const digit of pin) await page.getByRole('button', { name: digit, exact: true }).click();
+    await page.getByRole('button', { name: 'Log in' }).click();
+    return page;
+  }
+
+  /**
+   * Saves what the person saw; nothing may have failed on the page, nor be wider than the screen (QA's screens
+   * scroll down a long record by design, never sideways).
+   */
+  async function looked(page: Page, name: string): Promise<void> {
+    await shot(page, name);
+    expect(pageProblems(page)).toEqual([]);
+    const wider = await page.evaluate('document.documentElement.scrollWidth > window.innerWidth');
+    expect(wider, `${name} scrolls sideways`).toBe(false);
+  }
+
+  it("QA sees every station's units with their station, filters by line, and opens a unit read-only", async () => {
+    const page = await hostPage('qa', '3333');
     await expect.poll(() => page.locator('.central-record-tag').textContent()).toBe('CENTRAL');
     const rows = page.locator('tr.unit-row');
     const total = stations.reduce((n, s) => n + localUnits(s).length, 0);
     await expect.poll(() => rows.count()).toBe(total);
     expect(await page.getByRole('columnheader', { name: 'Station' }).count()).toBe(1);
-    await shot(page, 'central-review-list');
+    await looked(page, 'central-review-list');
 
     await page.getByLabel('Line').selectOption('Line 2');
     await expect.poll(() => rows.count()).toBe(localUnits(stations[1]!).length);
@@ -322,14 +341,12 @@ describe('the central record in the browser', () => {
     expect(await page.getByText(/Read-only here: sign, add notes and void on the station/).count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Sign reviewed' }).count()).toBe(0);
     expect(page.url()).toContain(`/${encodeURIComponent(stations[0]!.id)}`);
-    await shot(page, 'central-review-unit');
-    expect(pageProblems(page)).toEqual([]);
+    await looked(page, 'central-review-unit');
     await page.context().close();
   }, 60_000);
 
   it("a supervisor's dashboard picks any station's batch and shows its numbers", async () => {
-    const page = await openPage(browser, `${hostOrigin}/?token=${TOKEN}`);
-    await logInWithKeypad(page, 'supervisor', '2222');
+    const page = await hostPage('supervisor', '2222');
     await page.getByRole('link', { name: 'Dashboard' }).click();
     const picker = page.getByLabel('Batch');
     await expect.poll(() => picker.locator('option').count()).toBe(3);
@@ -341,18 +358,14 @@ describe('the central record in the browser', () => {
       .poll(() => page.locator('#batch-name').textContent(), { timeout: 20_000 })
       .toBe('Week 49 gateways');
     expect(await page.getByText(/Release it on the station that ran it/).count()).toBe(1);
-    await shot(page, 'central-dashboard');
-    expect(pageProblems(page)).toEqual([]);
+    await looked(page, 'central-dashboard');
     await page.context().close();
   }, 60_000);
 
   it('an operator-only person is told this host runs no line', async () => {
-    const page = await openPage(browser, `${hostOrigin}/?token=${TOKEN}`);
-    await page.getByLabel('Operator id').fill('operator');
-    for (const digit of '1111') await page.getByRole('button', { name: digit, exact: true }).click();
-    await page.getByRole('button', { name: 'Log in' }).click();
+    const page = await hostPage('operator', '1111');
     await page.getByText(/This is the central record: it runs no line/).waitFor();
-    await shot(page, 'central-operator');
+    await looked(page, 'central-operator');
     await page.context().close();
   }, 60_000);
 });

@@ -111,6 +111,34 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/** One batch provisioned, then shipped by one `station sync --once`. */
+async function provisionAndShip(station: TestStation): Promise<void> {
+  await provision(station, 'one');
+  const shipped = await runStation(syncArgs(station, '--once'), { env: central.env, timeoutMs: 60_000 });
+  expect(shipped.code, shipped.stderr).toBe(0);
+}
+
+/** central_ingest called as the shipper calls it: what the database answers. */
+async function ingestAs(
+  pool: ReturnType<CentralPostgres['pool']>,
+  stationId: string,
+  events: Array<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
+  const { rows } = await pool.query<{ result: Record<string, unknown> }>(
+    'SELECT central_ingest($1, $2::jsonb) AS result',
+    [stationId, JSON.stringify(events)],
+  );
+  return rows[0]!.result;
+}
+
+async function eventsHeld(pool: ReturnType<CentralPostgres['pool']>, stationId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM central_events WHERE station_id = $1',
+    [stationId],
+  );
+  return Number(rows[0]!.n);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `holds` every 100 ms; after `ms` fails naming `what`, with `context()` (a process's output) to read. */
@@ -373,9 +401,7 @@ describe('shipping every station to the central database', () => {
 
   it('checks the chain in the database itself: a resend is recognised, a gap is an error, a break refuses the station', async () => {
     const station = makeStation('line6-st1', 'Line 6');
-    await provision(station, 'one');
-    const shipped = await runStation(syncArgs(station, '--once'), { env: central.env, timeoutMs: 60_000 });
-    expect(shipped.code, shipped.stderr).toBe(0);
+    await provisionAndShip(station);
     const pool = central.pool();
     const db = new Database(join(station.dir, 'station.sqlite'), { readonly: true });
     try {
@@ -383,13 +409,7 @@ describe('shipping every station to the central database', () => {
         .prepare<[], Record<string, unknown>>('SELECT * FROM events ORDER BY seq DESC LIMIT 1')
         .get()!;
       const head = Number(last.seq);
-      const ingest = async (events: Array<Record<string, unknown>>) =>
-        (
-          await pool.query<{ result: Record<string, unknown> }>(
-            'SELECT central_ingest($1, $2::jsonb) AS result',
-            [station.id, JSON.stringify(events)],
-          )
-        ).rows[0]!.result;
+      const ingest = (events: Array<Record<string, unknown>>) => ingestAs(pool, station.id, events);
       // Sent again as it was: taken as a resend, nothing changes.
       expect(await ingest([last])).toMatchObject({ ok: true, inserted: 0, resent: 1, headSeq: head });
       // A gap is the sender's mistake: refused as an error, nothing stored, the station not refused.
@@ -412,11 +432,7 @@ describe('shipping every station to the central database', () => {
       });
       // Refused from then on, whatever is sent.
       expect(await ingest([last])).toMatchObject({ ok: false, refused: true, firstBadSeq: head + 1 });
-      const { rows } = await pool.query<{ n: string }>(
-        'SELECT count(*) AS n FROM central_events WHERE station_id = $1',
-        [station.id],
-      );
-      expect(Number(rows[0]!.n)).toBe(head);
+      expect(await eventsHeld(pool, station.id)).toBe(head);
       const sync = await runStation(syncArgs(station, '--once'), { env: central.env, timeoutMs: 60_000 });
       expect(sync.code).toBe(1);
       expect(sync.stderr).toContain(
@@ -430,9 +446,7 @@ describe('shipping every station to the central database', () => {
 
   it('recomputes every hash in the database: an event changed after it was hashed refuses the station', async () => {
     const station = makeStation('line6-st2', 'Line 6');
-    await provision(station, 'one');
-    const shipped = await runStation(syncArgs(station, '--once'), { env: central.env, timeoutMs: 60_000 });
-    expect(shipped.code, shipped.stderr).toBe(0);
+    await provisionAndShip(station);
     const pool = central.pool();
     const db = new Database(join(station.dir, 'station.sqlite'), { readonly: true });
     try {
@@ -467,21 +481,13 @@ describe('shipping every station to the central database', () => {
       };
       const honest = { ...next, details: canonicalJson(next.details), hash: eventHash(next) };
       const changed = { ...honest, details: canonicalJson({ role: 'admin' }) };
-      const { rows: answer } = await pool.query<{ result: Record<string, unknown> }>(
-        'SELECT central_ingest($1, $2::jsonb) AS result',
-        [station.id, JSON.stringify([changed])],
-      );
-      expect(answer[0]!.result).toMatchObject({
+      expect(await ingestAs(pool, station.id, [changed])).toMatchObject({
         ok: false,
         refused: true,
         firstBadSeq: head + 1,
         reason: expect.stringContaining(`event seq ${head + 1} is not the event its hash was made from`),
       });
-      const { rows: count } = await pool.query<{ n: string }>(
-        'SELECT count(*) AS n FROM central_events WHERE station_id = $1',
-        [station.id],
-      );
-      expect(Number(count[0]!.n)).toBe(head);
+      expect(await eventsHeld(pool, station.id)).toBe(head);
     } finally {
       db.close();
       await pool.end();
@@ -490,9 +496,7 @@ describe('shipping every station to the central database', () => {
 
   it('keeps what it received append-only, and central verify names an event edited behind the triggers', async () => {
     const station = makeStation('line8-st1', 'Line 8');
-    await provision(station, 'one');
-    const shipped = await runStation(syncArgs(station, '--once'), { env: central.env, timeoutMs: 60_000 });
-    expect(shipped.code, shipped.stderr).toBe(0);
+    await provisionAndShip(station);
     const pool = central.pool();
     let target = 0;
     try {

@@ -2,7 +2,7 @@
  * The operator screen's status bar says how far the station's record has reached the central database: here the database cannot be
  * reached (nothing listens on its port), so the chip says offline, the tooltip says why and that provisioning
  * goes on, and units still pass. 32 slots at 1920x1080 with a long batch name, the most crowded screen: nothing
- * may scroll or be pushed off it. Screenshot under test-results/ui/.
+ * may scroll or be pushed off it, and the station's name stays whole. Screenshot under test-results/ui/.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,14 +58,23 @@ describe('the central database in the status bar', () => {
         logoutRight: logout.getBoundingClientRect().right,
         chipWidth: chip.width,
         width: window.innerWidth,
+        stationCut: (() => {
+          const name = banner.querySelector('.banner-station');
+          return name.scrollWidth > name.clientWidth;
+        })(),
+        batchWidth: banner.querySelector('.banner-batch').getBoundingClientRect().width,
       };
     })()`);
-    expect(fits).toMatchObject({ pageScrolls: false, bannerOverflows: false });
-    const { logoutRight, chipWidth, width } = fits as {
+    // The station's name stays whole (an operator at a row of stations must see which one this is); the long
+    // batch name gives way, but keeps a few letters.
+    expect(fits).toMatchObject({ pageScrolls: false, bannerOverflows: false, stationCut: false });
+    const { logoutRight, chipWidth, width, batchWidth } = fits as {
       logoutRight: number;
       chipWidth: number;
       width: number;
+      batchWidth: number;
     };
+    expect(batchWidth).toBeGreaterThan(100);
     expect(logoutRight).toBeLessThanOrEqual(width);
     expect(chipWidth).toBeGreaterThan(100);
     expect(station.state().central).toMatchObject({ state: 'down', centralSeq: null });
