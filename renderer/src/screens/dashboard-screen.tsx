@@ -20,17 +20,13 @@ import {
 import { FormButtons, FormError, PinField, SignedSummary } from '../components/forms';
 import { ReportFrame } from '../components/report-frame';
 import { useReview, useStation } from '../store/hooks';
-import { loadFacets } from '../store/review-store';
+import { loadFacets, scopedKey } from '../store/review-store';
 import { navigate } from '../store/route';
 
 interface Released {
   at: string;
   by: string | null;
 }
-
-/** A batch in the picker: on the central record a batch id is its station's own, so the station is part of it. */
-const batchKey = (batch: { id: string; stationId?: string | undefined }) =>
-  batch.stationId ? `${batch.stationId}/${batch.id}` : batch.id;
 
 export function DashboardScreen({
   batchId,
@@ -55,7 +51,7 @@ export function DashboardScreen({
   useEffect(() => {
     if (!batchId && newestId) navigate('dashboard', newestId, { replace: true, stationId: newestStation });
   }, [batchId, newestId, newestStation]);
-  const picked = batchId ? batchKey({ id: batchId, stationId: impliedStation ?? undefined }) : '';
+  const picked = batchId ? scopedKey({ id: batchId, stationId: impliedStation ?? undefined }) : '';
 
   return (
     <div className="dashboard">
@@ -70,12 +66,12 @@ export function DashboardScreen({
                 name="batch"
                 value={picked}
                 onChange={(e) => {
-                  const batch = batches.find((b) => batchKey(b) === e.target.value);
+                  const batch = batches.find((b) => scopedKey(b) === e.target.value);
                   if (batch) navigate('dashboard', batch.id, { stationId: batch.stationId ?? null });
                 }}
               >
                 {batches.map((batch) => (
-                  <option key={batchKey(batch)} value={batchKey(batch)}>
+                  <option key={scopedKey(batch)} value={scopedKey(batch)}>
                     {(batch.stationId ? `${batch.stationName ?? batch.stationId} · ` : '') +
                       STRINGS.dashboard.batchOption(
                         batch.name,

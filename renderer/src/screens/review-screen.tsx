@@ -17,6 +17,7 @@ import {
   NO_FILTERS,
   reviewStore,
   rowKey,
+  scopedKey,
   verifyChain,
   type ReviewFilters,
 } from '../store/review-store';
@@ -384,7 +385,7 @@ function batchOptions(facets: UnitFacets | null): Array<[string, string]> {
   return [...(facets?.batches ?? [])]
     .sort((a, b) => b.openedAt.localeCompare(a.openedAt))
     .map((batch) => [
-      batch.stationId ? `${batch.stationId}/${batch.id}` : batch.id,
+      scopedKey(batch),
       `${batch.stationId ? `${batch.stationName ?? batch.stationId} · ` : ''}${batch.name} (${formatTime(batch.openedAt).slice(0, 10)})`,
     ]);
 }

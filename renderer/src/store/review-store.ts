@@ -50,8 +50,22 @@ export const NO_FILTERS: ReviewFilters = {
   stationId: '',
 };
 
-/** A row's key: on the central record a unit id is its station's own, so the station is part of it. */
-export const rowKey = (row: Pick<UnitRow, 'id' | 'stationId'>): string => `${row.stationId ?? ''}/${row.id}`;
+/**
+ * A unit's or batch's key in lists and menus: on the central record an id is its station's own, so the station is
+ * part of it ("station/id"); on a station the id alone. Station ids are slugs, without "/".
+ */
+export const scopedKey = (item: { id: string; stationId?: string | undefined }): string =>
+  item.stationId ? `${item.stationId}/${item.id}` : item.id;
+
+/** The key's parts again (a menu's value). */
+export function parseScopedKey(key: string): { stationId: string | null; id: string } {
+  const slash = key.indexOf('/');
+  return slash < 0
+    ? { stationId: null, id: key }
+    : { stationId: key.slice(0, slash), id: key.slice(slash + 1) };
+}
+
+export const rowKey = (row: Pick<UnitRow, 'id' | 'stationId'>): string => scopedKey(row);
 
 export const PAGE_SIZE = 50;
 
@@ -86,14 +100,6 @@ export const reviewStore = createStore<ReviewState>()(() => ({
   lastOpened: null,
 }));
 
-/** The batch menu's value: "station/batch" on the central record (a batch id is its station's own), else the id. */
-function batchChoice(value: string): { stationId: string | null; batchId: string } {
-  const slash = value.indexOf('/');
-  return slash < 0
-    ? { stationId: null, batchId: value }
-    : { stationId: value.slice(0, slash), batchId: value.slice(slash + 1) };
-}
-
 export function toQuery(filters: ReviewFilters): UnitQuery {
   const query: UnitQuery = {};
   const search = filters.search.trim();
@@ -103,8 +109,8 @@ export function toQuery(filters: ReviewFilters): UnitQuery {
   const to = utcFieldToIso(filters.to);
   if (to) query.to = to;
   if (filters.batchId) {
-    const choice = batchChoice(filters.batchId);
-    query.batchId = choice.batchId;
+    const choice = parseScopedKey(filters.batchId);
+    query.batchId = choice.id;
     if (choice.stationId) query.stationId = choice.stationId;
   }
   if (filters.state) query.state = filters.state;

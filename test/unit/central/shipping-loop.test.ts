@@ -25,6 +25,13 @@ function shipperAnswering(rounds: Round[], localSeq = () => 40) {
   return { shipper, calls: () => calls };
 }
 
+/** The loop as the station runs it, over a stand-in shipper. */
+const loopOver = (
+  shipper: ConstructorParameters<typeof ShippingLoop>[0]['shipper'],
+  intervalMs: number,
+  onStatus: ConstructorParameters<typeof ShippingLoop>[0]['onStatus'],
+) => new ShippingLoop({ shipper, url: 'postgres://s@db/x', intervalMs, onStatus });
+
 const round = (centralSeq: number, localSeq: number): ShipResult => ({
   shipped: centralSeq,
   centralSeq,
@@ -39,12 +46,7 @@ describe('the shipping loop', () => {
   it('reports starting, then caught up, and only what changes', async () => {
     const { shipper, calls } = shipperAnswering([round(40, 40)]);
     const seen: CentralStatus[] = [];
-    const loop = new ShippingLoop({
-      shipper,
-      url: 'postgres://s@db/x',
-      intervalMs: 100,
-      onStatus: (s) => seen.push(s),
-    });
+    const loop = loopOver(shipper, 100, (s) => seen.push(s));
     expect(loop.status.state).toBe('starting');
     loop.start();
     await vi.advanceTimersByTimeAsync(1000);
@@ -62,12 +64,7 @@ describe('the shipping loop', () => {
       () => local,
     );
     const seen: CentralStatus[] = [];
-    const loop = new ShippingLoop({
-      shipper,
-      url: 'postgres://s@db/x',
-      intervalMs: 100,
-      onStatus: (s) => seen.push(s),
-    });
+    const loop = loopOver(shipper, 100, (s) => seen.push(s));
     loop.start();
     await vi.advanceTimersByTimeAsync(50);
     local = 45;
@@ -97,12 +94,7 @@ describe('the shipping loop', () => {
       7,
     );
     const { shipper, calls } = shipperAnswering([refusal]);
-    const loop = new ShippingLoop({
-      shipper,
-      url: 'postgres://s@db/x',
-      intervalMs: 100,
-      onStatus: () => undefined,
-    });
+    const loop = loopOver(shipper, 100, () => undefined);
     loop.start();
     await loop.finished;
     await vi.advanceTimersByTimeAsync(5000);
@@ -112,12 +104,7 @@ describe('the shipping loop', () => {
 
   it('stop ends a wait at once', async () => {
     const { shipper } = shipperAnswering([round(1, 1)]);
-    const loop = new ShippingLoop({
-      shipper,
-      url: 'postgres://s@db/x',
-      intervalMs: 60_000,
-      onStatus: () => undefined,
-    });
+    const loop = loopOver(shipper, 60_000, () => undefined);
     loop.start();
     await vi.advanceTimersByTimeAsync(10);
     let stopped = false;
